@@ -1,0 +1,34 @@
+# The two set-up commands of the README. Both create ./.venv and install into it.
+#   make run   — install oculi and the default offline models, then run the assistant
+#   make test  — install oculi, the test extras and the test models, then run the tests
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+QUESTION ?= In two sentences: what can an assistant on smart glasses do for me?
+
+.PHONY: run test install install-test bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+
+run: install
+	$(BIN)/oculi models pull --stack default
+	$(BIN)/oculi doctor
+	$(BIN)/oculi chat --stats "$(QUESTION)"
+
+test: install-test
+	$(BIN)/oculi models pull --stack test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/oculi bench llm
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,3 @@
+from oculi.cli.main import main
+
+main()

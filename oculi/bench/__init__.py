@@ -1,0 +1,1 @@
+"""Benchmarks: each compares oculi against a reference measured in the same run."""

@@ -1,0 +1,49 @@
+"""Entry point: assembles the command groups and renders oculi errors as clear messages."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from oculi import __version__
+from oculi.cli import bench, chat, doctor, models
+from oculi.cli.console import print_error
+from oculi.errors import OculiError
+
+app = typer.Typer(
+    name="oculi",
+    help="oculi — an open, on-device AI assistant for smart glasses and XR headsets.\n\n"
+    "Everything runs on this device's CPU with open models; nothing leaves it unless you ask.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(models.app, name="models")
+app.add_typer(bench.app, name="bench")
+app.command("chat")(chat.chat)
+app.command("doctor")(doctor.doctor)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"oculi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """oculi: see, hear, remember and act — on the device."""
+
+
+def main() -> None:
+    try:
+        app()
+    except OculiError as exc:
+        print_error(exc)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

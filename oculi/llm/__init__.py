@@ -1,0 +1,1 @@
+"""The local LLM: chat templates, streaming generation, tool calls and constrained output."""

@@ -1,0 +1,347 @@
+"""The chat engine on llama-cpp-python: stream, cancel, tools, JSON schema, KV-cache reuse.
+
+Design notes
+- Generation drives `Llama.generate` directly (the same loop the raw benchmark runs), so the
+  engine adds only per-token detokenisation and stop checks to the decode path.
+- `Llama.generate` keeps the tokens already in the KV cache and evaluates only the part of
+  a new prompt after the longest common prefix. Re-rendering the whole conversation each
+  turn is therefore cheap: a follow-up turn pays only for its new tokens.
+- One Llama context is not thread-safe: a lock serialises generations; callers that need
+  concurrency queue in front of the engine (the server does).
+- Cancellation is checked between tokens; a cancelled stream ends with reason "cancelled".
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from oculi.errors import ModelLoadError, OculiError
+from oculi.llm import tools as toolfmt
+from oculi.llm.messages import (
+    ChatMessage,
+    ChatResult,
+    Finished,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallsReady,
+    Usage,
+)
+from oculi.llm.template import ChatTemplate
+
+ToolChoice = Literal["auto", "none", "required"] | dict[str, Any]
+
+
+@dataclass
+class GenerationOptions:
+    max_tokens: int = 512
+    temperature: float = 0.2
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.0
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+
+class LlamaEngine:
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        threads: int = 2,
+        context_tokens: int = 4096,
+        batch_tokens: int = 256,
+        seed: int = 0,
+    ) -> None:
+        from llama_cpp import Llama
+
+        if not model_path.is_file():
+            raise ModelLoadError(f"model file not found: {model_path}")
+        t0 = time.perf_counter()
+        try:
+            self.llm = Llama(
+                model_path=str(model_path),
+                n_ctx=context_tokens,
+                n_batch=batch_tokens,
+                n_threads=threads,
+                n_threads_batch=threads,
+                seed=seed,
+                verbose=False,
+            )
+        except Exception as exc:
+            raise ModelLoadError(
+                f"cannot load {model_path.name}: {exc}",
+                hint="run `oculi models verify` — the file may be corrupt or not a GGUF model",
+            ) from exc
+        self.load_seconds = time.perf_counter() - t0
+        self.model_path = model_path
+        self.template = ChatTemplate.from_llama(self.llm)
+        self._lock = threading.Lock()
+        self._grammar_cache: dict[str, Any] = {}
+        self._eog = self._end_of_generation_tokens()
+
+    # ------------------------------------------------------------------ public API
+    def stream_chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: ToolChoice = "auto",
+        json_schema: dict[str, Any] | None = None,
+        json_object: bool = False,
+        options: GenerationOptions | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[StreamEvent]:
+        """Yield text deltas (or one ToolCallsReady), then Finished with usage."""
+        opts = options or GenerationOptions()
+        if tool_choice == "none":
+            tools = None
+        history = [m.to_template_dict() for m in messages]
+        prompt = self.template.render(history, tools)
+        with self._lock:
+            if opts.seed is not None:
+                self.llm.set_seed(opts.seed)
+            if tools:
+                forced = self._forced_tools(tools, tool_choice)
+                yield from self._chat_with_tools(prompt, tools, forced, opts, cancel)
+            else:
+                grammar = None
+                if json_schema is not None:
+                    grammar = self._grammar_for_schema(json_schema)
+                elif json_object:
+                    grammar = self._json_grammar()
+                yield from self._plain(prompt, grammar, opts, cancel)
+
+    def chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResult:
+        text, calls, reason, usage = [], [], "stop", Usage()
+        for ev in self.stream_chat(messages, **kwargs):
+            if isinstance(ev, TextDelta):
+                text.append(ev.text)
+            elif isinstance(ev, ToolCallsReady):
+                calls = ev.calls
+            else:
+                reason, usage = ev.reason, ev.usage
+        return ChatResult("".join(text), calls, reason, usage)  # type: ignore[arg-type]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    # ------------------------------------------------------------------ generation
+    def _plain(
+        self, prompt: str, grammar: Any, opts: GenerationOptions, cancel: threading.Event | None
+    ) -> Iterator[StreamEvent]:
+        tokens = self._tokenize(prompt)
+        usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=self._cached_prefix(tokens))
+        reason = "stop"
+        for kind, value in self._decode(tokens, grammar, opts, cancel, usage):
+            if kind == "text":
+                yield TextDelta(value)
+            else:
+                reason = value
+        yield Finished(reason, usage)  # type: ignore[arg-type]
+
+    def _chat_with_tools(
+        self,
+        prompt: str,
+        tools: list[dict[str, Any]],
+        forced: list[dict[str, Any]] | None,
+        opts: GenerationOptions,
+        cancel: threading.Event | None,
+    ) -> Iterator[StreamEvent]:
+        tokens = self._tokenize(prompt)
+        usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=self._cached_prefix(tokens))
+        calling = False
+        if forced is None:
+            # Let the model choose: hold back text while it could still be a call opener.
+            held, decided, reason = "", False, "stop"
+            for kind, value in self._decode(tokens, None, opts, cancel, usage):
+                if kind != "text":
+                    reason = value
+                    break
+                if decided:
+                    yield TextDelta(value)
+                    continue
+                held += value
+                state = toolfmt.opening_state(held)
+                if state == "call":
+                    calling = True
+                    break
+                if state == "text":
+                    decided = True
+                    yield TextDelta(held)
+            if not calling:
+                if held and not decided:
+                    yield TextDelta(held)
+                yield Finished(reason, usage)  # type: ignore[arg-type]
+                return
+            allowed = tools
+        else:
+            allowed = forced
+        # The call itself, in the canonical format, under a grammar built from the schemas.
+        body_prompt = prompt + toolfmt.CALL_OPEN + "\n"
+        tokens = self._tokenize(body_prompt)
+        grammar = self._grammar_from_gbnf(toolfmt.calls_grammar(allowed))
+        call_opts = GenerationOptions(**{**opts.__dict__, "temperature": 0.0, "stop": ()})
+        call_opts.max_tokens = max(opts.max_tokens, 256)
+        body, reason = [], "stop"
+        for kind, value in self._decode(tokens, grammar, call_opts, cancel, usage):
+            if kind == "text":
+                body.append(value)
+            else:
+                reason = value
+        if reason == "cancelled":
+            yield Finished("cancelled", usage)
+            return
+        calls = toolfmt.parse_calls("".join(body))
+        if not calls:  # only possible when max_tokens cut the first call short
+            raise OculiError(
+                f"the tool call was cut short after {call_opts.max_tokens} tokens",
+                hint="raise max_tokens",
+                code="tool_call_truncated",
+            )
+        yield ToolCallsReady(calls)
+        yield Finished("tool_calls", usage)
+
+    def _decode(
+        self,
+        tokens: list[int],
+        grammar: Any,
+        opts: GenerationOptions,
+        cancel: threading.Event | None,
+        usage: Usage,
+    ) -> Iterator[tuple[str, str]]:
+        """Yield ("text", piece)… then ("end", reason). Stop strings are never emitted."""
+        self._check_context(tokens, opts.max_tokens)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""  # text held back while it might be the start of a stop string
+        stops = tuple(s for s in opts.stop if s)
+        longest_stop = max((len(s) for s in stops), default=0)
+        n = 0
+        reason = "length"
+        if grammar is not None:
+            grammar.reset() if hasattr(grammar, "reset") else None
+        gen = self.llm.generate(
+            tokens,
+            top_k=opts.top_k,
+            top_p=opts.top_p,
+            min_p=opts.min_p,
+            temp=opts.temperature,
+            repeat_penalty=opts.repeat_penalty,
+            grammar=grammar,
+            reset=True,
+        )
+        try:
+            for tok in gen:
+                if cancel is not None and cancel.is_set():
+                    reason = "cancelled"
+                    break
+                if tok in self._eog:
+                    reason = "stop"
+                    break
+                n += 1
+                usage.completion_tokens += 1
+                pending += decoder.decode(self.llm.detokenize([tok]))
+                if stops:
+                    hit = min((i for s in stops if (i := pending.find(s)) >= 0), default=-1)
+                    if hit >= 0:
+                        if hit:
+                            yield ("text", pending[:hit])
+                        pending = ""
+                        reason = "stop"
+                        break
+                    safe = len(pending) - longest_stop + 1
+                    if safe > 0:
+                        yield ("text", pending[:safe])
+                        pending = pending[safe:]
+                elif pending:
+                    yield ("text", pending)
+                    pending = ""
+                if n >= opts.max_tokens:
+                    reason = "length"
+                    break
+        finally:
+            gen.close()
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield ("text", pending)
+        yield ("end", reason)
+
+    # ------------------------------------------------------------------ helpers
+    def _tokenize(self, prompt: str) -> list[int]:
+        # Chat templates write the special tokens (BOS included) themselves.
+        return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def _cached_prefix(self, tokens: list[int]) -> int:
+        n = 0
+        for a, b in zip(self.llm._input_ids[: self.llm.n_tokens], tokens[:-1]):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    def _check_context(self, tokens: list[int], max_tokens: int) -> None:
+        n_ctx = self.llm.n_ctx()
+        if len(tokens) >= n_ctx:
+            raise OculiError(
+                f"the conversation is {len(tokens)} tokens, more than the {n_ctx}-token context",
+                hint="start a new conversation or raise llm.context_tokens",
+                code="context_length_exceeded",
+            )
+
+    def _end_of_generation_tokens(self) -> set[int]:
+        import llama_cpp
+
+        vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        eog = {self.llm.token_eos()}
+        for tok in range(self.llm.n_vocab()):
+            if llama_cpp.llama_vocab_is_eog(vocab, tok):
+                eog.add(tok)
+        return eog
+
+    @staticmethod
+    def _forced_tools(
+        tools: list[dict[str, Any]], choice: ToolChoice
+    ) -> list[dict[str, Any]] | None:
+        if choice == "required":
+            return tools
+        if isinstance(choice, dict):
+            name = choice.get("function", {}).get("name")
+            chosen = [t for t in tools if toolfmt.tool_name(t) == name]
+            if not chosen:
+                raise OculiError(
+                    f"tool_choice names '{name}', which is not among the tools",
+                    code="invalid_tool_choice",
+                )
+            return chosen
+        return None
+
+    def _grammar_from_gbnf(self, gbnf: str) -> Any:
+        from llama_cpp import LlamaGrammar
+
+        if gbnf not in self._grammar_cache:
+            self._grammar_cache[gbnf] = LlamaGrammar.from_string(gbnf, verbose=False)
+        return self._grammar_cache[gbnf]
+
+    def _grammar_for_schema(self, schema: dict[str, Any]) -> Any:
+        from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+        try:
+            gbnf = json_schema_to_gbnf(json.dumps(schema))
+        except Exception as exc:
+            raise OculiError(
+                f"unsupported JSON schema: {exc}", code="invalid_json_schema"
+            ) from exc
+        return self._grammar_from_gbnf(gbnf)
+
+    def _json_grammar(self) -> Any:
+        from llama_cpp.llama_grammar import JSON_GBNF
+
+        return self._grammar_from_gbnf(JSON_GBNF)
