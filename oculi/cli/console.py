@@ -49,6 +49,6 @@ class ByteProgress:
 
 
 def print_error(exc: OculiError) -> None:
-    err_console.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
+    err_console.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False, soft_wrap=True)
     if exc.hint:
-        err_console.print(f"[yellow]hint[/]: {exc.hint}", highlight=False)
+        err_console.print(f"[yellow]hint[/]: {exc.hint}", highlight=False, soft_wrap=True)

@@ -87,6 +87,6 @@ def doctor(
     if fixes:
         console.print("[bold]to fix:[/]")
         for f in fixes:
-            console.print(f"  {f}", highlight=False)
+            console.print(f"  {f}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print("[green]all set[/]: try `oculi chat \"what can you do?\"`")

@@ -99,8 +99,13 @@ class LlamaEngine:
         json_object: bool = False,
         options: GenerationOptions | None = None,
         cancel: threading.Event | None = None,
+        parallel_tool_calls: bool = False,
     ) -> Iterator[StreamEvent]:
-        """Yield text deltas (or one ToolCallsReady), then Finished with usage."""
+        """Yield text deltas (or one ToolCallsReady), then Finished with usage.
+
+        `parallel_tool_calls` allows several calls in one turn. It is off by default: under
+        the grammar, small models asked for one call tend to append needless extra ones.
+        """
         opts = options or GenerationOptions()
         if tool_choice == "none":
             tools = None
@@ -111,7 +116,8 @@ class LlamaEngine:
                 self.llm.set_seed(opts.seed)
             if tools:
                 forced = self._forced_tools(tools, tool_choice)
-                yield from self._chat_with_tools(prompt, tools, forced, opts, cancel)
+                max_calls = toolfmt.MAX_PARALLEL_CALLS if parallel_tool_calls else 1
+                yield from self._chat_with_tools(prompt, tools, forced, opts, cancel, max_calls)
             else:
                 grammar = None
                 if json_schema is not None:
@@ -155,6 +161,7 @@ class LlamaEngine:
         forced: list[dict[str, Any]] | None,
         opts: GenerationOptions,
         cancel: threading.Event | None,
+        max_calls: int,
     ) -> Iterator[StreamEvent]:
         tokens = self._tokenize(prompt)
         usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=self._cached_prefix(tokens))
@@ -188,7 +195,7 @@ class LlamaEngine:
         # The call itself, in the canonical format, under a grammar built from the schemas.
         body_prompt = prompt + toolfmt.CALL_OPEN + "\n"
         tokens = self._tokenize(body_prompt)
-        grammar = self._grammar_from_gbnf(toolfmt.calls_grammar(allowed))
+        grammar = self._grammar_from_gbnf(toolfmt.calls_grammar(allowed, max_calls))
         call_opts = GenerationOptions(**{**opts.__dict__, "temperature": 0.0, "stop": ()})
         call_opts.max_tokens = max(opts.max_tokens, 256)
         body, reason = [], "stop"

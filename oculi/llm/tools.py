@@ -70,7 +70,7 @@ def calls_grammar(tools: list[dict[str, Any]], max_calls: int = MAX_PARALLEL_CAL
     sep = json.dumps(f"\n{CALL_CLOSE}\n{CALL_OPEN}\n")
     close = json.dumps(f"\n{CALL_CLOSE}")
     more = ""
-    for _ in range(max_calls - 1):
+    for _ in range(max(1, max_calls) - 1):
         more = f"({sep} call {more})?"
     return f"root ::= call {more} {close}\n{call_gbnf}"
 

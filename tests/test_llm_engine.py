@@ -1,0 +1,230 @@
+"""The chat engine with real models: streaming, cancel, KV reuse, stops, tools, JSON schema."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import jsonschema
+import pytest
+
+from oculi.errors import OculiError
+from oculi.llm.engine import GenerationOptions, LlamaEngine
+from oculi.llm.messages import ChatMessage, Finished, TextDelta, ToolCallsReady
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["city", "unit"],
+        },
+    },
+}
+TIMER = {
+    "type": "function",
+    "function": {
+        "name": "set_timer",
+        "description": "Start a countdown timer",
+        "parameters": {
+            "type": "object",
+            "properties": {"minutes": {"type": "integer"}, "label": {"type": "string"}},
+            "required": ["minutes"],
+        },
+    },
+}
+PERSON = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "age": {"type": "integer"},
+        "languages": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+    },
+    "required": ["name", "age", "languages"],
+    "additionalProperties": False,
+}
+
+
+def ask(text: str) -> list[ChatMessage]:
+    return [ChatMessage("system", "You are a helpful assistant."), ChatMessage("user", text)]
+
+
+def test_answers_stream_in_many_deltas(tiny_engine: LlamaEngine) -> None:
+    events = list(
+        tiny_engine.stream_chat(
+            ask("Name three colours."), options=GenerationOptions(max_tokens=24, temperature=0)
+        )
+    )
+    deltas = [e for e in events if isinstance(e, TextDelta)]
+    assert len(deltas) > 3
+    assert isinstance(events[-1], Finished)
+    assert events[-1].usage.completion_tokens >= len(deltas)
+
+
+def test_cancel_stops_generation_mid_answer(tiny_engine: LlamaEngine) -> None:
+    cancel = threading.Event()
+    n = 0
+    reason = None
+    for ev in tiny_engine.stream_chat(
+        ask("Write a very long story about a dragon."),
+        options=GenerationOptions(max_tokens=300, temperature=0),
+        cancel=cancel,
+    ):
+        if isinstance(ev, TextDelta):
+            n += 1
+            if n == 5:
+                cancel.set()
+        elif isinstance(ev, Finished):
+            reason, used = ev.reason, ev.usage.completion_tokens
+    assert reason == "cancelled"
+    assert used <= 6
+    # The engine is usable right after a cancel.
+    after = tiny_engine.chat(ask("Say yes."), options=GenerationOptions(max_tokens=4))
+    assert after.usage.completion_tokens > 0
+
+
+def test_follow_up_turn_reuses_the_cached_history(tiny_engine: LlamaEngine) -> None:
+    history = ask("My name is Ada and I live in Lyon. " * 20 + "Where do I live?")
+    first = tiny_engine.chat(history, options=GenerationOptions(max_tokens=12, temperature=0))
+    history += [ChatMessage("assistant", first.text), ChatMessage("user", "And my name?")]
+    second = tiny_engine.chat(history, options=GenerationOptions(max_tokens=8, temperature=0))
+    # Everything evaluated in the first turn is reused; only the new turn's tokens are computed.
+    assert second.usage.cached_prompt_tokens >= first.usage.prompt_tokens
+    assert second.usage.prompt_tokens - second.usage.cached_prompt_tokens < 40
+
+
+def test_stop_strings_end_the_answer_and_are_not_emitted(tiny_engine: LlamaEngine) -> None:
+    out = tiny_engine.chat(
+        ask("Count from 1 to 10, separated by commas."),
+        options=GenerationOptions(max_tokens=40, temperature=0, stop=("5",)),
+    )
+    assert "5" not in out.text
+    assert out.finish_reason == "stop"
+
+
+def test_max_tokens_is_reported_as_length(tiny_engine: LlamaEngine) -> None:
+    out = tiny_engine.chat(ask("Tell me a long story."), options=GenerationOptions(max_tokens=5))
+    assert (out.finish_reason, out.usage.completion_tokens) == ("length", 5)
+
+
+def test_required_tool_call_is_valid_for_the_schema(tiny_engine: LlamaEngine) -> None:
+    # Even a 135M model, unreliable at tools, produces a schema-valid call under the grammar.
+    out = tiny_engine.chat(
+        ask("What's the weather in Oslo?"), tools=[WEATHER, TIMER], tool_choice="required"
+    )
+    assert out.finish_reason == "tool_calls" and out.tool_calls
+    call = out.tool_calls[0]
+    schema = {WEATHER["function"]["name"]: WEATHER, TIMER["function"]["name"]: TIMER}[call.name]
+    jsonschema.validate(call.parsed_arguments(), schema["function"]["parameters"])
+
+
+def test_named_tool_choice_forces_that_tool(tiny_engine: LlamaEngine) -> None:
+    out = tiny_engine.chat(
+        ask("I need ten minutes for the pasta."),
+        tools=[WEATHER, TIMER],
+        tool_choice={"type": "function", "function": {"name": "set_timer"}},
+    )
+    assert [c.name for c in out.tool_calls] == ["set_timer"]
+    jsonschema.validate(out.tool_calls[0].parsed_arguments(), TIMER["function"]["parameters"])
+
+
+def test_unknown_named_tool_is_a_clear_error(tiny_engine: LlamaEngine) -> None:
+    with pytest.raises(OculiError) as err:
+        tiny_engine.chat(ask("hi"), tools=[WEATHER], tool_choice={"type": "function", "function": {"name": "nope"}})
+    assert err.value.code == "invalid_tool_choice"
+
+
+def test_json_schema_output_validates(tiny_engine: LlamaEngine) -> None:
+    out = tiny_engine.chat(ask("Invent a person."), json_schema=PERSON, options=GenerationOptions(max_tokens=120))
+    jsonschema.validate(json.loads(out.text), PERSON)
+
+
+def test_json_object_output_parses(tiny_engine: LlamaEngine) -> None:
+    out = tiny_engine.chat(ask("Describe a cat as JSON."), json_object=True, options=GenerationOptions(max_tokens=80, temperature=0))
+    if out.finish_reason == "stop":
+        assert isinstance(json.loads(out.text), dict)
+
+
+def test_tool_results_flow_back_into_the_conversation(tiny_engine: LlamaEngine) -> None:
+    history = ask("What's the weather in Oslo?")
+    call = tiny_engine.chat(history, tools=[WEATHER], tool_choice="required").tool_calls[0]
+    history += [
+        ChatMessage("assistant", None, tool_calls=[call]),
+        ChatMessage("tool", json.dumps({"temperature": -3, "sky": "snow"}), tool_call_id=call.id),
+    ]
+    out = tiny_engine.chat(history, tools=[WEATHER], tool_choice="none", options=GenerationOptions(max_tokens=30))
+    assert out.text.strip() and not out.tool_calls
+
+
+def test_a_prompt_larger_than_the_context_is_refused(tiny_engine: LlamaEngine) -> None:
+    with pytest.raises(OculiError) as err:
+        tiny_engine.chat(ask("word " * 5000))
+    assert err.value.code == "context_length_exceeded"
+
+
+def test_a_file_that_is_not_a_model_fails_to_load_clearly(tmp_path) -> None:
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00" * 64)
+    with pytest.raises(OculiError) as err:
+        LlamaEngine(bad)
+    assert err.value.code == "model_load_failed"
+
+
+# ------------------------------------------------------------------ the default model
+@pytest.mark.default_model
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("request_text", "tool", "arg", "value"),
+    [
+        ("What's the weather like in Lyon right now, in celsius?", "get_weather", "city", "Lyon"),
+        ("Set a timer for 10 minutes for the pasta.", "set_timer", "minutes", 10),
+    ],
+)
+def test_default_model_picks_the_right_tool(default_engine: LlamaEngine, request_text: str, tool: str, arg: str, value: object) -> None:
+    out = default_engine.chat(ask(request_text), tools=[WEATHER, TIMER], options=GenerationOptions(temperature=0))
+    assert [c.name for c in out.tool_calls] == [tool]
+    assert out.tool_calls[0].parsed_arguments()[arg] == value
+
+
+@pytest.mark.default_model
+@pytest.mark.slow
+def test_default_model_answers_without_a_tool_when_none_fits(default_engine: LlamaEngine) -> None:
+    out = default_engine.chat(
+        ask("Tell me a one-line joke about cats."), tools=[WEATHER, TIMER], options=GenerationOptions(temperature=0, max_tokens=60)
+    )
+    assert not out.tool_calls and out.text.strip()
+
+
+@pytest.mark.default_model
+@pytest.mark.slow
+def test_default_model_fills_a_json_schema(default_engine: LlamaEngine) -> None:
+    out = default_engine.chat(
+        ask("Give me a fictional software engineer from Kenya as JSON."),
+        json_schema=PERSON,
+        options=GenerationOptions(temperature=0, max_tokens=120),
+    )
+    data = json.loads(out.text)
+    jsonschema.validate(data, PERSON)
+    assert data["name"].strip()
+
+
+@pytest.mark.default_model
+@pytest.mark.slow
+def test_default_model_knows_a_fact(default_engine: LlamaEngine) -> None:
+    out = default_engine.chat(ask("What is the capital of France? One word."), options=GenerationOptions(temperature=0, max_tokens=10))
+    assert "paris" in out.text.lower()
+
+
+def test_parallel_calls_are_bounded_and_deduplicated(tiny_engine: LlamaEngine) -> None:
+    out = tiny_engine.chat(
+        ask("Weather in Oslo and in Rome?"), tools=[WEATHER], tool_choice="required", parallel_tool_calls=True
+    )
+    assert 1 <= len(out.tool_calls) <= 4
+    keys = {(c.name, c.arguments) for c in out.tool_calls}
+    assert len(keys) == len(out.tool_calls)
