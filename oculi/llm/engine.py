@@ -86,7 +86,10 @@ class LlamaEngine:
         self.template = ChatTemplate.from_llama(self.llm)
         self._lock = threading.Lock()
         self._grammar_cache: dict[str, Any] = {}
-        self._eog = self._end_of_generation_tokens()
+        import llama_cpp
+
+        self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        self._is_eog = llama_cpp.llama_vocab_is_eog
 
     # ------------------------------------------------------------------ public API
     def stream_chat(
@@ -250,7 +253,7 @@ class LlamaEngine:
                 if cancel is not None and cancel.is_set():
                     reason = "cancelled"
                     break
-                if tok in self._eog:
+                if self._is_eog(self._vocab, tok):
                     reason = "stop"
                     break
                 n += 1
@@ -302,16 +305,6 @@ class LlamaEngine:
                 hint="start a new conversation or raise llm.context_tokens",
                 code="context_length_exceeded",
             )
-
-    def _end_of_generation_tokens(self) -> set[int]:
-        import llama_cpp
-
-        vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
-        eog = {self.llm.token_eos()}
-        for tok in range(self.llm.n_vocab()):
-            if llama_cpp.llama_vocab_is_eog(vocab, tok):
-                eog.add(tok)
-        return eog
 
     @staticmethod
     def _forced_tools(
