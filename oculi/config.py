@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from oculi.errors import ConfigError
 from oculi.paths import Paths
+from oculi.voice.settings import VoiceSettings
 
 
 def _default_threads() -> int:
@@ -57,6 +58,7 @@ class Settings(BaseSettings):
     )
 
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from oculi import __version__
-from oculi.cli import bench, chat, doctor, models
+from oculi.cli import bench, bench_voice, chat, doctor, listen, models
 from oculi.cli.console import print_error
 from oculi.errors import OculiError
 
@@ -22,6 +22,8 @@ app.add_typer(models.app, name="models")
 app.add_typer(bench.app, name="bench")
 app.command("chat")(chat.chat)
 app.command("doctor")(doctor.doctor)
+app.command("listen")(listen.listen)
+bench.app.command("voice")(bench_voice.bench_voice)
 
 
 def _version(value: bool) -> None:
