@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from oculi.errors import ConfigError
 from oculi.paths import Paths
+from oculi.server.settings import ServerSettings
 from oculi.voice.settings import VoiceSettings
 
 
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
 
     llm: LLMSettings = Field(default_factory=LLMSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from oculi import __version__
-from oculi.cli import bench, bench_voice, chat, doctor, listen, models
+from oculi.cli import bench, bench_voice, chat, doctor, listen, models, serve
 from oculi.cli.console import print_error
 from oculi.errors import OculiError
 
@@ -23,7 +23,9 @@ app.add_typer(bench.app, name="bench")
 app.command("chat")(chat.chat)
 app.command("doctor")(doctor.doctor)
 app.command("listen")(listen.listen)
+app.command("serve")(serve.serve)
 bench.app.command("voice")(bench_voice.bench_voice)
+bench.app.command("serve")(serve.bench_serve)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,76 @@
+"""Build the server's backends from the model store, reporting progress as each one loads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from oculi.config import Settings
+from oculi.errors import OculiError
+from oculi.models.store import ModelStore, default_store
+from oculi.server.scheduler import ChatScheduler
+from oculi.server.settings import ServerSettings
+from oculi.server.state import Backends
+
+Progress = Callable[[str], None]
+
+
+def _optional(what: str, build: Callable[[], object], progress: Progress, warn: Progress) -> object:
+    """An optional backend that is missing leaves its endpoint answering 'not configured'."""
+    progress(f"loading {what}…")
+    try:
+        return build()
+    except OculiError as exc:
+        warn(f"{what} unavailable: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+    except ImportError as exc:
+        warn(f"{what} unavailable: {exc}")
+    return None
+
+
+def load_backends(
+    settings: Settings,
+    server: ServerSettings,
+    *,
+    model_id: str | None = None,
+    embeddings: bool = True,
+    audio: bool = True,
+    image_text: bool = True,
+    progress: Progress = lambda _: None,
+    warn: Progress = lambda _: None,
+    store: ModelStore | None = None,
+) -> Backends:
+    from oculi.llm.loader import load_engine
+
+    store = store or default_store()
+    mid = model_id or settings.llm.model
+    engines = []
+    for i in range(server.chat_slots):
+        progress(f"loading chat model {mid} (slot {i + 1}/{server.chat_slots})…")
+        engines.append(load_engine(settings, mid, store=store))
+    backends = Backends(
+        chat=ChatScheduler(engines, queue_size=server.queue_size,
+                           retry_after=server.retry_after_seconds),
+        chat_model=mid,
+    )
+    if embeddings:
+        from oculi.server.backends.minilm import MiniLMEmbedder
+
+        backends.embedder = _optional(  # type: ignore[assignment]
+            "embeddings (minilm-l6-v2)",
+            lambda: MiniLMEmbedder(store.path("minilm-l6-v2")), progress, warn)
+    if audio:
+        from oculi.server.backends.hibari_tts import HibariSynthesizer
+        from oculi.server.backends.whisper import WhisperTranscriber
+
+        backends.transcriber = _optional(  # type: ignore[assignment]
+            "speech-to-text (whisper-base)",
+            lambda: WhisperTranscriber(store.path("whisper-base")), progress, warn)
+        backends.speech = _optional(  # type: ignore[assignment]
+            "text-to-speech (hibari-tts)",
+            lambda: (store.path("hibari-tts"), HibariSynthesizer())[1], progress, warn)
+    if image_text:
+        from oculi.server.backends.ocr_describer import OcrImageDescriber
+
+        backends.images = _optional(  # type: ignore[assignment]
+            "image reader (rapidocr-ppocrv4)",
+            lambda: (store.path("rapidocr-ppocrv4"), OcrImageDescriber())[1], progress, warn)
+    return backends

@@ -1,0 +1,175 @@
+"""Chat generations decoded in turns, off the event loop, with a bounded waiting line.
+
+Why this shape: one llama.cpp context decodes one sequence, and switching a context between
+conversations re-evaluates the whole prompt, so turn-taking on *one* engine is too expensive.
+Instead the scheduler owns several small engines (slots) and ONE worker thread that advances
+each active generation by one event (about one token) in turn. Every client sees progress
+from its first token on, while the CPU runs one decode at a time with all its threads — N
+engines on N threads would oversubscribe the cores and slow everyone down.
+
+Hand-off to asyncio follows ExecuTorch's llm_server: events go through an `asyncio.Queue`
+via `call_soon_threadsafe`, exceptions travel as items, and `END` closes each stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from oculi.llm.engine import GenerationOptions, ToolChoice
+from oculi.llm.messages import ChatMessage, Finished
+from oculi.server.backends.protocols import ChatEngine
+from oculi.server.errors import ApiError
+
+log = logging.getLogger("oculi.server")
+
+END = object()
+
+
+@dataclass
+class ChatJob:
+    messages: list[ChatMessage]
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: ToolChoice = "auto"
+    json_schema: dict[str, Any] | None = None
+    json_object: bool = False
+    options: GenerationOptions = field(default_factory=GenerationOptions)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    loop: asyncio.AbstractEventLoop | None = None
+    submitted: float = field(default_factory=time.perf_counter)
+    started: float | None = None
+
+
+class QueueFull(ApiError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            503,
+            "the server is busy: every generation slot and queue place is taken",
+            code="server_busy",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class ChatScheduler:
+    """Round-robin token steps across up to `len(engines)` generations; a FIFO line behind."""
+
+    def __init__(
+        self, engines: list[ChatEngine], *, queue_size: int = 16, retry_after: int = 2
+    ) -> None:
+        if not engines:
+            raise ValueError("the scheduler needs at least one engine")
+        self._free: list[ChatEngine] = list(engines)
+        self.slots = len(engines)
+        self.queue_size = queue_size
+        self.retry_after = retry_after
+        self._waiting: collections.deque[ChatJob] = collections.deque()
+        self._active: list[tuple[ChatJob, Any, ChatEngine]] = []
+        self._cv = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="oculi-chat-scheduler", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ called from the loop
+    def submit(self, job: ChatJob) -> None:
+        """Admit a job or raise QueueFull (503 + Retry-After); never blocks."""
+        job.loop = asyncio.get_running_loop()
+        with self._cv:
+            if self._stopping:
+                raise ApiError(503, "the server is shutting down", code="shutting_down")
+            if len(self._waiting) + len(self._active) >= self.slots + self.queue_size:
+                raise QueueFull(self.retry_after)
+            self._waiting.append(job)
+            self._cv.notify()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    @property
+    def active(self) -> int:
+        return len(self._active)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Cancel what is waiting and running, then stop the worker."""
+        with self._cv:
+            self._stopping = True
+            for job in self._waiting:
+                self._push(job, ApiError(503, "the server is shutting down", code="shutting_down"))
+                self._push(job, END)
+            self._waiting.clear()
+            for job, _, _ in self._active:
+                job.cancel.set()
+            self._cv.notify()
+        self._thread.join(timeout)
+
+    # ------------------------------------------------------------------ worker thread
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._stopping and not self._waiting and not self._active:
+                    self._cv.wait()
+                if self._stopping and not self._active:
+                    return
+                while self._waiting and self._free:
+                    job = self._waiting.popleft()
+                    if job.cancel.is_set():
+                        self._push(job, END)
+                        continue
+                    engine = self._free.pop()
+                    job.started = time.perf_counter()
+                    gen = engine.stream_chat(
+                        job.messages,
+                        tools=job.tools,
+                        tool_choice=job.tool_choice,
+                        json_schema=job.json_schema,
+                        json_object=job.json_object,
+                        options=job.options,
+                        cancel=job.cancel,
+                    )
+                    self._active.append((job, gen, engine))
+                turn = list(self._active)
+            for entry in turn:
+                self._step(entry)
+
+    def _step(self, entry: tuple[ChatJob, Any, ChatEngine]) -> None:
+        job, gen, engine = entry
+        done = False
+        try:
+            if job.cancel.is_set():
+                gen.close()
+                done = True
+            else:
+                ev = next(gen)
+                self._push(job, ev)
+                done = isinstance(ev, Finished)
+                if done:
+                    gen.close()
+        except StopIteration:
+            done = True
+        except Exception as exc:  # noqa: BLE001 - passed to the request as an item
+            log.warning("generation failed: %s", exc)
+            self._push(job, exc)
+            done = True
+            with contextlib.suppress(Exception):  # the engine already failed; its error is sent
+                gen.close()
+        if done:
+            self._push(job, END)
+            with self._cv:
+                self._active.remove(entry)
+                self._free.append(engine)
+
+    @staticmethod
+    def _push(job: ChatJob, item: Any) -> None:
+        if job.loop is None or job.loop.is_closed():
+            return
+        try:
+            job.loop.call_soon_threadsafe(job.queue.put_nowait, item)
+        except RuntimeError:  # the loop closed between the check and the call
+            pass
