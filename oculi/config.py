@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from oculi.errors import ConfigError
 from oculi.paths import Paths
+from oculi.memory.settings import MemorySettings
 from oculi.server.settings import ServerSettings
 from oculi.voice.settings import VoiceSettings
 
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from oculi import __version__
-from oculi.cli import bench, bench_voice, chat, doctor, listen, models, serve
+from oculi.cli import bench, bench_memory, bench_voice, chat, doctor, listen, memory, models, serve
 from oculi.cli.console import print_error
 from oculi.errors import OculiError
 
@@ -20,12 +20,16 @@ app = typer.Typer(
 )
 app.add_typer(models.app, name="models")
 app.add_typer(bench.app, name="bench")
+app.add_typer(memory.app, name="memory")
+app.command("remember")(memory.remember)
+app.command("recall")(memory.recall)
 app.command("chat")(chat.chat)
 app.command("doctor")(doctor.doctor)
 app.command("listen")(listen.listen)
 app.command("serve")(serve.serve)
 bench.app.command("voice")(bench_voice.bench_voice)
 bench.app.command("serve")(serve.bench_serve)
+bench.app.command("memory")(bench_memory.bench_memory)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,75 @@
+"""What ingest and recall need from other subsystems, as small Protocols.
+
+Vision (`oculi/vision`) and voice (`oculi/voice`) can supply these later; the adapters in
+`oculi/memory/adapters` are the real implementations used until then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+Frame = NDArray[np.uint8]  # H×W×3 RGB
+
+
+@dataclass(frozen=True)
+class TimedFrame:
+    """A frame and its wall-clock time in seconds since the Unix epoch."""
+
+    ts: float
+    rgb: Frame
+
+
+@dataclass(frozen=True)
+class Observation:
+    ocr_text: str
+    people: int
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Speech with times in seconds since the Unix epoch."""
+
+    start: float
+    end: float
+    text: str
+
+
+class FrameSource(Protocol):
+    """Frames in time order. `key` identifies the source so an ingest can resume."""
+
+    key: str
+    duration_s: float | None
+
+    def frames(self, start_after: float | None = None) -> Iterator[TimedFrame]: ...
+
+
+class Observer(Protocol):
+    def observe(self, rgb: Frame) -> Observation: ...
+
+
+class FaceBlurrer(Protocol):
+    """Returns a copy with every detected face blurred; raises when it cannot tell."""
+
+    def blur_faces(self, rgb: Frame) -> Frame: ...
+
+
+class Transcriber(Protocol):
+    """Speech in an audio file, times in seconds from the file's start."""
+
+    def transcribe(self, audio: str) -> Iterator[Utterance]: ...
+
+
+class Embedder(Protocol):
+    dim: int
+
+    def embed(self, texts: list[str]) -> NDArray[np.float32]: ...
+
+
+class ChatEngine(Protocol):
+    def chat(self, messages: list, **kwargs: object) -> object: ...
