@@ -24,6 +24,7 @@ from oculi.errors import ConfigError
 from oculi.paths import Paths
 from oculi.memory.settings import MemorySettings
 from oculi.server.settings import ServerSettings
+from oculi.vision.settings import VisionSettings
 from oculi.voice.settings import VoiceSettings
 
 
@@ -63,6 +64,7 @@ class Settings(BaseSettings):
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    vision: VisionSettings = Field(default_factory=VisionSettings)
 
     @classmethod
     def settings_customise_sources(

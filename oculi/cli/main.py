@@ -7,7 +7,7 @@ import sys
 import typer
 
 from oculi import __version__
-from oculi.cli import bench, bench_memory, bench_voice, chat, doctor, listen, memory, models, serve
+from oculi.cli import ask, bench, bench_look, bench_memory, bench_voice, chat, doctor, listen, memory, models, serve
 from oculi.cli.console import print_error
 from oculi.errors import OculiError
 
@@ -25,11 +25,13 @@ app.command("remember")(memory.remember)
 app.command("recall")(memory.recall)
 app.command("chat")(chat.chat)
 app.command("doctor")(doctor.doctor)
+app.command("ask")(ask.ask)
 app.command("listen")(listen.listen)
 app.command("serve")(serve.serve)
 bench.app.command("voice")(bench_voice.bench_voice)
 bench.app.command("serve")(serve.bench_serve)
 bench.app.command("memory")(bench_memory.bench_memory)
+bench.app.command("look")(bench_look.bench_look)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,99 @@
+"""The grounded prompt: what perception saw, written as facts the LLM must answer from.
+
+Why a text prompt rather than pixels: the default chat model is text-only, so everything it
+may say about the scene has to be in these lines. Absences are written out ("no text could
+be read", "the picture is blurred") because a small model fills silence with guesses; with
+the reason in front of it, it says "I can't read it" and passes on the advice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from oculi.llm.messages import ChatMessage
+from oculi.vision.perception.types import Perception
+
+SYSTEM = (
+    "You are oculi, the assistant in a blind or low-vision person's smart glasses. You cannot "
+    "see; a camera pipeline looked for you and its findings are below. Answer the wearer's "
+    "question using ONLY those findings.\n"
+    "Rules:\n"
+    "- When text was read, quote it exactly in double quotes; OCR may have merged words or made "
+    "small errors, so you may restore spaces, but never invent text that is not in the findings.\n"
+    "- If asked to translate, translate the text that was read into the language asked for.\n"
+    "- If the findings do not contain what is asked, say so plainly in your own words, with the "
+    "reason and the advice given in the findings.\n"
+    "- Keep the answer to one to three short sentences, spoken style, no lists, no markdown."
+)
+
+TEXT_QUESTION = re.compile(
+    r"\b(say|says|read|text|written|writing|label|sign|menu|price|cost|how much|translat|number|word|letter)",
+    re.IGNORECASE,
+)
+TRANSLATE = re.compile(r"\btranslat|\bin (english|french|spanish|german|italian|portuguese|chinese|japanese)\b", re.IGNORECASE)
+
+
+def findings(p: Perception, has_detector: bool, caption: str | None = None, question: str = "") -> str:
+    """The perception results as short, labelled lines."""
+    out: list[str] = []
+    q = p.quality
+    if q is not None:
+        if q.problems:
+            out.append(f"Picture quality: POOR ({', '.join(q.problems)}). Advice: {q.advice}.")
+        else:
+            out.append("Picture quality: good (not dark, not blurred, not over-exposed).")
+    if "ocr" in p.errors:
+        out.append("Text: the text reader failed on this picture.")
+    elif p.text:
+        lines = "\n".join(f'  "{t.text}"' for t in p.text[:40])
+        out.append(f"Text read (top to bottom, left to right):\n{lines}")
+    else:
+        out.append("Text read: NONE - no readable text was found in the picture.")
+    if p.codes:
+        out.append("Barcodes/QR codes: " + "; ".join(f'{c.kind} "{c.text}"' for c in p.codes))
+    persons = sum(1 for o in p.objects or [] if o.label == "person")
+    n_people = max(len(p.faces), persons)
+    out.append(
+        f"People in view: {n_people if n_people else 'none'} ({len(p.faces)} face(s) detected"
+        + (f", {persons} person(s) detected" if has_detector else "")
+        + ")."
+    )
+    if has_detector:
+        counts = Counter(o.label for o in p.objects or [] if o.label != "person")
+        if counts:
+            out.append("Objects seen: " + ", ".join(f"{n} {lbl}" if n > 1 else lbl for lbl, n in counts.most_common(8)) + ".")
+        else:
+            out.append("Objects seen: none of the 80 everyday object kinds the detector knows.")
+    else:
+        out.append("Objects: no object detector is installed, so objects cannot be named.")
+    if caption:
+        out.append(f"Scene description (from a vision model): {caption.strip()}")
+    poor = q is not None and bool(q.problems)
+    if not p.text and (asks_about_text(question) or poor):  # a poor frame spoils any answer
+        reason = f"the picture is {' and '.join(q.problems)}" if q is not None and poor else "no text is in view"
+        out.append(
+            f'If the question is about text, answer "I can\'t read it": {reason}'
+            + (f"; {q.advice}." if q is not None and poor else "; point the camera at the text.")
+        )
+    return "\n".join(out)
+
+
+def build_messages(
+    question: str, p: Perception, has_detector: bool, caption: str | None = None
+) -> list[ChatMessage]:
+    user = f"Camera findings:\n{findings(p, has_detector, caption, question)}\n\nWearer's question: {question.strip()}"
+    if TRANSLATE.search(question) and p.text:
+        lang = _target_language(question)
+        user += f"\nAnswer with each quoted text followed by its {lang} translation."
+    return [ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=user)]
+
+
+def _target_language(question: str) -> str:
+    m = re.search(r"\b(?:into|to|in)\s+([A-Z][a-z]+)", question)
+    return m.group(1) if m else "English"
+
+
+def asks_about_text(question: str) -> bool:
+    """Reading questions get the explicit "I can't read it" line; others must not."""
+    return bool(TEXT_QUESTION.search(question)) or not question.strip()

@@ -1,0 +1,89 @@
+"""Run every perception step on a frame, timing each, isolating failures.
+
+Frames are downscaled once to `max_side` (OCR and Haar cost grows with area, and phone
+photos are larger than any step needs); boxes are mapped back to the frame's own pixels so
+the annotator can blur faces in the full-size image. A step that fails records its error in
+`Perception.errors` instead of ending the look: the other steps still answer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from oculi.errors import ModelNotFound, ModelNotInstalled, OculiError
+from oculi.models.store import ModelStore
+from oculi.vision.perception.codes import CodeStep
+from oculi.vision.perception.faces import FaceStep
+from oculi.vision.perception.objects import YoloxDetector
+from oculi.vision.perception.ocr import OcrStep
+from oculi.vision.perception.quality import QualityStep
+from oculi.vision.perception.types import Perception, PerceptionStep
+from oculi.vision.settings import VisionSettings
+
+
+class Perceiver:
+    def __init__(self, settings: VisionSettings, steps: list[PerceptionStep]) -> None:
+        self.settings = settings
+        self.steps = steps
+
+    @property
+    def has_objects(self) -> bool:
+        return any(s.name == "objects" for s in self.steps)
+
+    def perceive(self, image: np.ndarray) -> Perception:
+        h, w = image.shape[:2]
+        scale = min(1.0, self.settings.max_side / max(h, w))
+        small = image
+        if scale < 1:
+            small = cv2.resize(image, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+        result = Perception(width=w, height=h)
+        for step in self.steps:
+            t0 = time.perf_counter()
+            try:
+                step.run(small, result)
+            except Exception as exc:  # noqa: BLE001 - one broken step must not cost the others
+                result.errors[step.name] = str(exc)
+            result.timings[step.name] = time.perf_counter() - t0
+        if scale < 1:
+            _rescale(result, 1 / scale)
+        return result
+
+
+def build_perceiver(
+    settings: VisionSettings,
+    store: ModelStore | None = None,
+    detector: PerceptionStep | None = None,
+) -> Perceiver:
+    """The default steps; the object detector only when one is given or installed."""
+    steps: list[PerceptionStep] = [QualityStep(settings), OcrStep(settings), CodeStep(), FaceStep()]
+    if detector is None and store is not None and settings.detector_model:
+        detector = find_detector(settings, store)
+    if detector is not None:
+        steps.append(detector)
+    return Perceiver(settings, steps)
+
+
+def find_detector(settings: VisionSettings, store: ModelStore) -> YoloxDetector | None:
+    """The configured detector if the user added it; None (not an error) when absent."""
+    try:
+        path = store.path(settings.detector_model or "")
+    except (ModelNotFound, ModelNotInstalled):
+        return None
+    except OculiError:
+        return None
+    return YoloxDetector.from_file(path, settings.threads, settings.detector_min_score)
+
+
+def _rescale(result: Perception, f: float) -> None:
+    def s(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        return (int(box[0] * f), int(box[1] * f), int(box[2] * f), int(box[3] * f))
+
+    result.text = [replace(t, box=s(t.box)) for t in result.text]
+    result.codes = [replace(c, box=s(c.box)) for c in result.codes]
+    result.faces = [replace(x, box=s(x.box)) for x in result.faces]
+    if result.objects is not None:
+        result.objects = [replace(o, box=s(o.box)) for o in result.objects]

@@ -1,0 +1,65 @@
+"""The look-and-ask path with the real perception models and the tiny LLM (plumbing)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from oculi.llm.messages import TextDelta
+from oculi.look import LookAgent, LookAnswer, LookSettings, Perceived
+from oculi.look.prompt import build_messages, findings
+from oculi.vision.frame import Frame
+from oculi.vision.perception.types import Perception, Quality, TextLine
+from tests.vision.conftest import text_image
+
+
+def _frame(img: np.ndarray) -> Frame:
+    return Frame(image=img, timestamp=time.time(), source="test")
+
+
+def test_findings_state_absences_and_advice() -> None:
+    p = Perception(10, 10, quality=Quality(20.0, 5.0, 0.0, ("dark",), "turn on a light"))
+    text = findings(p, has_detector=False, question="What does it say?")
+    assert "NONE" in text and "I can't read it" in text and "turn on a light" in text
+    assert "I can't read it" in findings(p, has_detector=False, question="Is anyone there?")  # poor frame
+    good = Perception(10, 10, quality=Quality(120.0, 500.0, 0.0))
+    assert "I can't read it" not in findings(good, has_detector=False, question="Is anyone there?")
+    assert "People in view: none" in text
+    assert "no object detector is installed" in text
+
+
+def test_prompt_quotes_text_and_asks_for_translation() -> None:
+    p = Perception(10, 10, quality=Quality(120.0, 500.0, 0.0), text=[TextLine("SORTIE", 0.99, (0, 0, 5, 5))])
+    msgs = build_messages("Translate the sign into English", p, has_detector=True)
+    user = msgs[-1].content or ""
+    assert '"SORTIE"' in user and "English translation" in user and "good" in user
+
+
+def test_ask_streams_events_in_order(tiny_engine, perceiver) -> None:
+    agent = LookAgent(tiny_engine, perceiver, settings=LookSettings(max_tokens=24))
+    events = list(agent.ask("What does the sign say?", _frame(text_image(["EXIT ONLY"], paper=210))))
+    assert isinstance(events[0], Perceived)
+    assert [t.text.replace(" ", "").upper() for t in events[0].perception.text] == ["EXITONLY"]
+    deltas = [e for e in events if isinstance(e, TextDelta)]
+    assert deltas and isinstance(events[-1], LookAnswer)
+    answer = events[-1]
+    assert answer.text == "".join(d.text for d in deltas).strip()
+    for key in ("perception", "perception.ocr", "llm_first_token", "first_token", "llm", "total"):
+        assert answer.timings[key] >= 0
+    assert answer.timings["first_token"] <= answer.timings["total"]
+
+
+def test_cancel_stops_the_answer(tiny_engine, perceiver) -> None:
+    agent = LookAgent(tiny_engine, perceiver, settings=LookSettings(max_tokens=200))
+    cancel = threading.Event()
+    n = 0
+    last = None
+    for ev in agent.ask("Describe everything in detail.", _frame(text_image(["MENU"], paper=210)), cancel):
+        if isinstance(ev, TextDelta):
+            n += 1
+            if n == 3:
+                cancel.set()
+        last = ev
+    assert isinstance(last, LookAnswer) and last.finish_reason == "cancelled" and n <= 4
