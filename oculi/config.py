@@ -24,6 +24,7 @@ from oculi.errors import ConfigError
 from oculi.paths import Paths
 from oculi.memory.settings import MemorySettings
 from oculi.server.settings import ServerSettings
+from oculi.tools.settings import ToolsSettings
 from oculi.vision.settings import VisionSettings
 from oculi.voice.settings import VoiceSettings
 
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     vision: VisionSettings = Field(default_factory=VisionSettings)
+    tools: ToolsSettings = Field(default_factory=ToolsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from oculi import __version__
-from oculi.cli import ask, bench, bench_look, bench_memory, bench_voice, chat, doctor, listen, memory, models, serve
+from oculi.cli import ask, bench, bench_look, bench_memory, bench_voice, chat, doctor, listen, memory, models, serve, tools
 from oculi.cli.console import print_error
 from oculi.errors import OculiError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(models.app, name="models")
 app.add_typer(bench.app, name="bench")
 app.add_typer(memory.app, name="memory")
+app.add_typer(tools.app, name="tools")
 app.command("remember")(memory.remember)
 app.command("recall")(memory.recall)
 app.command("chat")(chat.chat)

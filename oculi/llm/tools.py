@@ -44,7 +44,9 @@ MAX_PARALLEL_CALLS = 4
 
 # How models actually open a call, whitespace removed. Qwen2.5-Coder, for one, often writes
 # a fenced JSON block instead of the `<tool_call>` tag its template asks for.
-_OPENERS = ("<tool_call>", '```json{"name"', '```{"name"', '{"name"')
+# `{{"name"` too: Qwen's template shows the format with Jinja-escaped braces, and the model
+# sometimes copies them literally.
+_OPENERS = ("<tool_call>", '```json{"name"', '```{"name"', '{"name"', '{{"name"')
 
 
 def opening_state(text: str) -> str:

@@ -1,0 +1,159 @@
+"""The tool-using agent loop: wearer's turn → model → tool calls → results → answer.
+
+Runs on the caller's thread (inference is CPU-bound and must stay off event loops) and
+yields events as it goes, so every interface can show the answer streaming and each tool
+call and result. One turn is at most `max_steps` model calls; the last one is offered no
+tools, so a turn always ends in words for the wearer.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, Protocol
+
+from oculi.agent.events import (
+    AgentDone,
+    AgentEvent,
+    AnswerDelta,
+    ConfirmationAsked,
+    ToolCallFinished,
+    ToolCallStarted,
+)
+from oculi.agent.prompt import clock_line, system_prompt
+from oculi.llm.engine import GenerationOptions
+from oculi.llm.messages import (
+    ChatMessage,
+    Finished,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallsReady,
+    Usage,
+)
+from oculi.tools.registry import Confirm, ConfirmationRequest, ToolRegistry
+
+
+class ChatEngine(Protocol):
+    def stream_chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: Any = "auto",
+        options: GenerationOptions | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[StreamEvent]: ...
+
+
+class Agent:
+    def __init__(
+        self,
+        engine: ChatEngine,
+        registry: ToolRegistry,
+        *,
+        system: str,
+        confirm: Confirm | None = None,
+        options: GenerationOptions | None = None,
+        max_steps: int = 4,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.system = system_prompt(system)
+        self.confirm = confirm
+        self.options = options or GenerationOptions(max_tokens=256, temperature=0.0)
+        self.max_steps = max(1, max_steps)
+        self.clock = clock
+
+    def prompt_messages(self, history: list[ChatMessage]) -> list[ChatMessage]:
+        """System prompt first, the clock line just before the wearer's latest message."""
+        body = [m for m in history if m.role != "system"]
+        last_user = max((i for i, m in enumerate(body) if m.role == "user"), default=len(body))
+        clock = ChatMessage(role="system", content=clock_line(self.clock()))
+        return [
+            ChatMessage(role="system", content=self.system),
+            *body[:last_user], clock, *body[last_user:],
+        ]
+
+    def run(
+        self, history: list[ChatMessage], cancel: threading.Event | None = None
+    ) -> Iterator[AgentEvent]:
+        """Answer the last user message of `history`, calling tools as the model asks."""
+        new: list[ChatMessage] = []
+        usage = Usage()
+        seen: set[tuple[str, str]] = set()
+        offer_tools = len(self.registry) > 0
+        reason = "stop"
+        text = ""
+        step = 0
+        for step in range(1, self.max_steps + 1):
+            last = step == self.max_steps or not offer_tools
+            tools = None if last else self.registry.specs()
+            text_parts: list[str] = []
+            calls: list[ToolCall] = []
+            for ev in self.engine.stream_chat(
+                self.prompt_messages(history + new), tools=tools, options=self.options, cancel=cancel
+            ):
+                if isinstance(ev, TextDelta):
+                    text_parts.append(ev.text)
+                    yield AnswerDelta(ev.text)
+                elif isinstance(ev, ToolCallsReady):
+                    calls = ev.calls
+                elif isinstance(ev, Finished):
+                    reason = ev.reason
+                    _add_usage(usage, ev.usage)
+            text = "".join(text_parts)
+            if not calls or reason == "cancelled":
+                new.append(ChatMessage(role="assistant", content=text))
+                break
+            new.append(ChatMessage(role="assistant", content=text or None, tool_calls=calls))
+            repeated = True
+            for call in calls:
+                key = (call.name, call.arguments)
+                repeated = repeated and key in seen
+                seen.add(key)
+                yield from self._run_call(call, step, new)
+            if repeated:
+                # The model asked again for exactly what it already has: let it answer.
+                offer_tools = False
+        yield AgentDone(text, new, step, reason, usage)
+
+    def _run_call(self, call: ToolCall, step: int, new: list[ChatMessage]) -> Iterator[AgentEvent]:
+        try:
+            shown: dict[str, Any] | str = json.loads(call.arguments)
+        except ValueError:
+            shown = call.arguments
+        yield ToolCallStarted(call.id, call.name, shown, step)
+        asked: list[tuple[ConfirmationRequest, bool]] = []
+
+        def confirm(request: ConfirmationRequest) -> bool:
+            answer = bool(self.confirm(request)) if self.confirm is not None else False
+            asked.append((request, answer))
+            return answer
+
+        result = self.registry.call(call.name, call.arguments, confirm=confirm)
+        for request, answer in asked:
+            yield ConfirmationAsked(call.id, call.name, request.arguments, answer)
+        yield ToolCallFinished(
+            call.id, call.name, result.ok, result.content, result.error_code,
+            result.truncated, result.seconds,
+        )
+        new.append(ChatMessage(role="tool", content=result.content, tool_call_id=call.id, name=call.name))
+
+    def answer(self, question: str, history: list[ChatMessage] | None = None) -> AgentDone:
+        """Convenience for scripts and tests: run one turn and return its last event."""
+        done = None
+        for ev in self.run([*(history or []), ChatMessage(role="user", content=question)]):
+            if isinstance(ev, AgentDone):
+                done = ev
+        assert done is not None
+        return done
+
+
+def _add_usage(total: Usage, part: Usage) -> None:
+    total.prompt_tokens += part.prompt_tokens
+    total.completion_tokens += part.completion_tokens
+    total.cached_prompt_tokens += part.cached_prompt_tokens

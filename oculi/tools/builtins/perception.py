@@ -1,0 +1,143 @@
+"""Tools that act through other subsystems: camera, memory, scene understanding, speech.
+
+Each subsystem is a small Protocol here; the tools are registered only when a backend is
+given, so the model is never offered a tool that cannot work on this device. Backends own
+the privacy rules: a camera backend blurs bystanders' faces in everything it saves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Protocol
+
+from pydantic import Field
+
+from oculi.tools.base import Tool, function_tool
+
+
+class Camera(Protocol):
+    def take_photo(self, blur_faces: bool = True) -> Path: ...
+
+    def record_clip(self, seconds: float, blur_faces: bool = True) -> Path: ...
+
+
+class Memory(Protocol):
+    def remember(self, text: str) -> str: ...
+
+    def recall(self, question: str) -> str: ...
+
+
+class Viewer(Protocol):
+    """What the glasses' camera sees now."""
+
+    def describe(self, question: str) -> str: ...
+
+    def read_text(self) -> str: ...
+
+
+class Speaker(Protocol):
+    def say(self, text: str) -> None: ...
+
+
+@dataclass
+class Backends:
+    camera: Camera | None = None
+    memory: Memory | None = None
+    viewer: Viewer | None = None
+    speaker: Speaker | None = None
+
+
+class CameraTools:
+    def __init__(self, camera: Camera, blur_faces: bool = True) -> None:
+        self.camera = camera
+        self.blur_faces = blur_faces
+
+    def take_photo(self) -> dict[str, Any]:
+        """Take a photo with the glasses' camera and save it (bystanders' faces are blurred)."""
+        path = self.camera.take_photo(blur_faces=self.blur_faces)
+        return {"photo_saved": str(path), "faces_blurred": self.blur_faces}
+
+    def record_video(self, seconds: Annotated[int, Field(ge=1, le=300)] = 10) -> dict[str, Any]:
+        """Record a video clip with the glasses' camera and save it (faces are blurred).
+
+        Args:
+            seconds: how long to record, in seconds (one minute is 60)
+        """
+        path = self.camera.record_clip(float(seconds), blur_faces=self.blur_faces)
+        return {"video_saved": str(path), "seconds": seconds, "faces_blurred": self.blur_faces}
+
+    def tools(self) -> list[Tool]:
+        return [
+            function_tool(self.take_photo, data=["camera"], timeout=30.0),
+            function_tool(self.record_video, data=["camera", "microphone"], timeout=330.0),
+        ]
+
+
+class MemoryTools:
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+
+    def remember(self, fact: str) -> str:
+        """Store a fact in the wearer's long-term memory, when they ask you to remember or keep
+        something in mind (e.g. "remember I parked on level 3").
+
+        Args:
+            fact: what to remember, as a full sentence
+        """
+        return self.memory.remember(fact)
+
+    def recall(self, question: str) -> str:
+        """Answer from the wearer's memory about the past: what they saw, heard, stored or did
+        earlier (this morning, yesterday, last week).
+
+        Args:
+            question: the question, with any time words (e.g. "where did I park yesterday")
+        """
+        return self.memory.recall(question)
+
+    def tools(self) -> list[Tool]:
+        return [
+            function_tool(self.remember, data=["memory"], timeout=60.0),
+            function_tool(self.recall, data=["memory"], timeout=120.0),
+        ]
+
+
+class ViewTools:
+    def __init__(self, viewer: Viewer, speaker: Speaker | None = None) -> None:
+        self.viewer = viewer
+        self.speaker = speaker
+
+    def describe_view(self, question: str = "What am I looking at?") -> str:
+        """Look through the glasses' camera right now and describe or answer a question about
+        what the wearer is looking at. Not for things seen earlier (use recall).
+
+        Args:
+            question: what the wearer wants to know about the view
+        """
+        return self.viewer.describe(question)
+
+    def read_text_aloud(self) -> dict[str, Any]:
+        """Read out loud, through the camera, the text in front of the wearer now (a sign, menu, page, label)."""
+        assert self.speaker is not None
+        text = self.viewer.read_text()
+        if text.strip():
+            self.speaker.say(text)
+        return {"text_read": text} if text.strip() else {"text_read": "", "note": "no text in view"}
+
+    def tools(self) -> list[Tool]:
+        out = [function_tool(self.describe_view, data=["camera"], timeout=120.0)]
+        if self.speaker is not None:
+            out.append(function_tool(self.read_text_aloud, data=["camera", "speaker"], timeout=120.0))
+        return out
+
+
+def perception_tools(backends: Backends, blur_faces: bool = True) -> list[Tool]:
+    tools: list[Tool] = []
+    if backends.camera is not None:
+        tools += CameraTools(backends.camera, blur_faces).tools()
+    if backends.memory is not None:
+        tools += MemoryTools(backends.memory).tools()
+    if backends.viewer is not None:
+        tools += ViewTools(backends.viewer, backends.speaker).tools()
+    return tools

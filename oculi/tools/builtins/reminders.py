@@ -1,0 +1,171 @@
+"""Timer and reminder tools: what the model can set, list and cancel."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from oculi.tools.base import Tool, function_tool
+from oculi.tools.builtins.reminder_store import Reminder, ReminderStore
+from oculi.tools.errors import InvalidToolArguments
+
+AT_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2} )?[0-2][0-9]:[0-5][0-9]$"
+MAX_DURATION = 7 * 24 * 3600
+_FILLER = {"all", "every", "my", "the", "a", "an", "for", "about", "to", "of", "timer", "timers",
+           "reminder", "reminders", "one", "please"}
+
+
+def _describe(r: Reminder, now: float) -> dict[str, Any]:
+    left = r.due_at - now
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "text": r.text,
+        "due": datetime.fromtimestamp(r.due_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "in": _human(left) if left > 0 else "now",
+    }
+
+
+def _human(seconds: float) -> str:
+    s = round(seconds)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    parts = [f"{h} h" if h else "", f"{m} min" if m else "", f"{sec} s" if sec and not h else ""]
+    return " ".join(p for p in parts if p) or "0 s"
+
+
+class ReminderTools:
+    def __init__(
+        self,
+        store: ReminderStore,
+        on_change: Callable[[], None] = lambda: None,
+        now: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.store = store
+        self.on_change = on_change
+        self.now = now
+
+    def set_timer(
+        self,
+        hours: Annotated[int, Field(ge=0, le=168)] = 0,
+        minutes: Annotated[int, Field(ge=0, le=10080)] = 0,
+        seconds: Annotated[int, Field(ge=0, le=86400)] = 0,
+        label: str = "",
+    ) -> dict[str, Any]:
+        """Start a countdown timer that rings after a duration (e.g. "timer for 10 minutes").
+
+        Args:
+            hours: hours in the duration
+            minutes: minutes in the duration
+            seconds: seconds in the duration
+            label: what the timer is for, e.g. "pasta"; empty if not said
+        """
+        total = hours * 3600 + minutes * 60 + seconds
+        if total <= 0 or total > MAX_DURATION:
+            raise InvalidToolArguments(
+                "a timer needs a duration between 1 second and 7 days",
+                hint="give hours, minutes and/or seconds",
+            )
+        now = self.now().timestamp()
+        r = self.store.add("timer", label.strip(), now + total, now=now)
+        self.on_change()
+        return {"timer_set": _describe(r, now)}
+
+    def set_reminder(
+        self,
+        text: str,
+        in_minutes: Annotated[int | None, Field(ge=1, le=MAX_DURATION // 60)] = None,
+        at: Annotated[str | None, Field(pattern=AT_PATTERN)] = None,
+    ) -> dict[str, Any]:
+        """Remind the wearer of something later, at a clock time or after some minutes.
+
+        Args:
+            text: what to remind about, e.g. "call mom"
+            in_minutes: remind after this many minutes (for "in 20 minutes", "in 2 hours")
+            at: clock time "HH:MM" (24-hour) or "YYYY-MM-DD HH:MM" (for "at 6 pm", "tomorrow at 9")
+        """
+        now_dt = self.now()
+        if at is not None:
+            # A clock time the wearer said wins over a delay: small models given "at 6 pm"
+            # often add an in_minutes they computed (wrongly) themselves.
+            due = self._parse_at(at, now_dt)
+        elif in_minutes is not None:
+            due = now_dt + timedelta(minutes=in_minutes)
+        else:
+            raise InvalidToolArguments(
+                "say when: give in_minutes or at",
+                hint='e.g. {"text": "call mom", "in_minutes": 20} or {"text": "call mom", "at": "18:00"}',
+            )
+        now = now_dt.timestamp()
+        r = self.store.add("reminder", text.strip(), due.timestamp(), now=now)
+        self.on_change()
+        return {"reminder_set": _describe(r, now)}
+
+    @staticmethod
+    def _parse_at(at: str, now: datetime) -> datetime:
+        try:
+            if len(at) > 5:
+                due = datetime.strptime(at, "%Y-%m-%d %H:%M")
+            else:
+                t = datetime.strptime(at, "%H:%M").time()
+                due = datetime.combine(now.date(), t)
+                if due <= now:  # "at 7:00" said at 8 pm means tomorrow morning
+                    due += timedelta(days=1)
+        except ValueError as exc:
+            raise InvalidToolArguments(f"{at!r} is not a valid time: {exc}") from exc
+        if now.tzinfo is not None and due.tzinfo is None:
+            due = due.replace(tzinfo=now.tzinfo)
+        if due <= now:
+            raise InvalidToolArguments(f"{at} is in the past", hint="give a future time")
+        return due
+
+    def list_reminders(self) -> dict[str, Any]:
+        """List the timers and reminders that have not rung yet."""
+        now = self.now().timestamp()
+        items = [_describe(r, now) for r in self.store.pending()]
+        return {"pending": items} if items else {"pending": [], "note": "no timers or reminders set"}
+
+    def cancel_reminder(self, which: str) -> dict[str, Any]:
+        """Cancel a pending timer or reminder.
+
+        Args:
+            which: words from its label or text (e.g. "pasta", "dentist"), its id number, or "all"
+        """
+        pending = self.store.pending()
+        key = which.strip().lower()
+        kind = "timer" if "timer" in key else "reminder" if "reminder" in key else None
+        words = [w for w in re.findall(r"\w+", key) if w not in _FILLER]
+        every = key.startswith(("all", "every"))
+        if key.isdigit():
+            chosen = [r for r in pending if r.id == int(key)]
+        else:
+            chosen = [r for r in pending if kind is None or r.kind == kind]
+            if words:
+                chosen = [r for r in chosen if all(w in r.text.lower() for w in words)]
+            elif not every and kind is None:
+                chosen = []
+        now = self.now().timestamp()
+        if not chosen:
+            return {"cancelled": [], "note": f"nothing pending matches {which!r}",
+                    "pending": [_describe(r, now) for r in pending]}
+        if len(chosen) > 1 and not every:
+            # Never cancel several on a vague word: ask the wearer which one.
+            return {"cancelled": [], "note": "several match; ask the wearer which one",
+                    "matches": [_describe(r, now) for r in chosen]}
+        done = [r for r in chosen if self.store.cancel(r.id, at=time.time())]
+        self.on_change()
+        return {"cancelled": [{"id": r.id, "kind": r.kind, "text": r.text} for r in done]}
+
+    def tools(self) -> list[Tool]:
+        data = ["reminders"]
+        return [
+            function_tool(self.set_timer, data=data),
+            function_tool(self.set_reminder, data=data),
+            function_tool(self.list_reminders, data=data),
+            function_tool(self.cancel_reminder, data=data),
+        ]

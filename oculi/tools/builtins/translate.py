@@ -1,0 +1,44 @@
+"""Translate through the on-device LLM (no translation service, nothing leaves the device).
+
+The engine is fetched lazily through a provider, so listing tools never loads a model, and
+the tool runs after the agent's own generation has finished (the engine is not re-entrant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from oculi.llm.engine import GenerationOptions
+from oculi.llm.messages import ChatMessage
+from oculi.tools.base import Tool, function_tool
+
+PROMPT = (
+    "You are a translator. Translate the user's text into {target}. Reply with the "
+    "translation only: no quotes, notes or explanations."
+)
+
+
+class TranslateTool:
+    def __init__(self, engine: Callable[[], Any], max_tokens: int = 256) -> None:
+        self.engine = engine
+        self.max_tokens = max_tokens
+
+    def translate(self, text: str, target_language: str) -> dict[str, Any]:
+        """Translate text into another language (e.g. "how do I say thank you in Japanese").
+
+        Args:
+            text: the words to translate, copied exactly as the wearer said them (not yet translated)
+            target_language: the language to translate into, in English, e.g. "Spanish"
+        """
+        messages = [
+            ChatMessage(role="system", content=PROMPT.format(target=target_language)),
+            ChatMessage(role="user", content=text),
+        ]
+        result = self.engine().chat(
+            messages, options=GenerationOptions(max_tokens=self.max_tokens, temperature=0.0)
+        )
+        return {"translation": result.text.strip(), "language": target_language}
+
+    def tools(self) -> list[Tool]:
+        return [function_tool(self.translate, data=["llm"], timeout=120.0)]

@@ -1,0 +1,1 @@
+"""Home Assistant through its documented REST and WebSocket APIs (bearer-token auth)."""

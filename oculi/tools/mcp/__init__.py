@@ -1,0 +1,1 @@
+"""MCP (Model Context Protocol) client: the tools of any configured MCP server become oculi tools."""

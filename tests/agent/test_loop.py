@@ -1,0 +1,166 @@
+"""The agent loop's mechanics with a scripted engine, and one real turn with the default model."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from oculi.agent import (
+    Agent,
+    AgentDone,
+    AnswerDelta,
+    ConfirmationAsked,
+    ToolCallFinished,
+    ToolCallStarted,
+    event_to_dict,
+)
+from oculi.llm.messages import ChatMessage, Finished, TextDelta, ToolCall, ToolCallsReady, Usage
+from oculi.tools.base import function_tool
+from oculi.tools.registry import ToolRegistry
+
+
+class ScriptedEngine:
+    """Plays back one scripted reply per call and records what it was shown."""
+
+    def __init__(self, replies: list[str | list[ToolCall]]) -> None:
+        self.replies = list(replies)
+        self.seen: list[tuple[list[ChatMessage], list | None]] = []
+
+    def stream_chat(self, messages, *, tools=None, tool_choice="auto", options=None, cancel=None):
+        self.seen.append((list(messages), tools))
+        reply = self.replies.pop(0)
+        if isinstance(reply, str):
+            yield TextDelta(reply)
+            yield Finished("stop", Usage(10, 5))
+        else:
+            yield ToolCallsReady(reply)
+            yield Finished("tool_calls", Usage(10, 5))
+
+
+def _registry(log: list[str]) -> ToolRegistry:
+    def unlock_door(door: str) -> str:
+        """Unlock a door."""
+        log.append(f"unlock {door}")
+        return f"{door} unlocked"
+
+    def weather(city: str) -> dict:
+        """Weather in a city."""
+        return {"city": city, "sky": "clear"}
+
+    def crash() -> str:
+        """Always fails."""
+        raise RuntimeError("sensor offline")
+
+    reg = ToolRegistry()
+    reg.register(function_tool(unlock_door, confirm=True, data=["home"]))
+    reg.register(function_tool(weather))
+    reg.register(function_tool(crash))
+    return reg
+
+
+def _run(agent: Agent, text: str):
+    return list(agent.run([ChatMessage(role="user", content=text)]))
+
+
+def test_tool_call_result_back_to_model_then_answer():
+    engine = ScriptedEngine([[ToolCall("weather", '{"city": "Oslo"}', id="c1")], "Clear skies in Oslo."])
+    agent = Agent(engine, _registry([]), system="You are oculi.", clock=lambda: datetime(2026, 1, 2, 9, 30))
+    events = _run(agent, "weather in oslo?")
+    assert [e.type for e in events] == ["tool_call", "tool_result", "text", "done"]
+    started, finished, _, done = events
+    assert isinstance(started, ToolCallStarted) and started.arguments == {"city": "Oslo"}
+    assert isinstance(finished, ToolCallFinished) and finished.ok and json.loads(finished.content)["sky"] == "clear"
+    assert isinstance(done, AgentDone) and done.text == "Clear skies in Oslo." and done.steps == 2
+    assert [m.role for m in done.messages] == ["assistant", "tool", "assistant"]
+    assert done.messages[1].tool_call_id == "c1"
+    # the second model call saw the tool result, the system prompt first and the clock line
+    second, tools = engine.seen[1]
+    assert second[0].role == "system" and "You are oculi." in second[0].content
+    assert second[1].content == "Current local time: Friday 2026-01-02 09:30."
+    assert second[-1].role == "tool" and "clear" in second[-1].content
+    assert tools is not None and done.usage.prompt_tokens == 20
+    assert event_to_dict(done)["messages"][0]["tool_calls"][0]["function"]["name"] == "weather"
+
+
+def test_confirmation_declined_is_reported_and_nothing_runs():
+    log: list[str] = []
+    engine = ScriptedEngine([[ToolCall("unlock_door", '{"door": "front"}')], "I did not unlock it."])
+    agent = Agent(engine, _registry(log), system="s", confirm=lambda req: False)
+    events = _run(agent, "unlock the front door")
+    asked = [e for e in events if isinstance(e, ConfirmationAsked)]
+    assert len(asked) == 1 and asked[0].approved is False and asked[0].arguments == {"door": "front"}
+    result = next(e for e in events if isinstance(e, ToolCallFinished))
+    assert result.error_code == "tool_declined" and log == []
+
+
+def test_confirmation_approved_runs_the_tool():
+    log: list[str] = []
+    engine = ScriptedEngine([[ToolCall("unlock_door", '{"door": "front"}')], "Unlocked."])
+    agent = Agent(engine, _registry(log), system="s", confirm=lambda req: req.tool == "unlock_door")
+    events = _run(agent, "unlock the front door")
+    assert log == ["unlock front"]
+    assert next(e for e in events if isinstance(e, ToolCallFinished)).ok
+
+
+@pytest.mark.parametrize(
+    "call, code",
+    [
+        (ToolCall("teleport", "{}"), "unknown_tool"),
+        (ToolCall("weather", '{"town": "Oslo"}'), "invalid_tool_arguments"),
+        (ToolCall("crash", "{}"), "tool_failed"),
+    ],
+)
+def test_failures_go_back_to_the_model_and_the_turn_completes(call, code):
+    engine = ScriptedEngine([[call], "Sorry, that did not work."])
+    agent = Agent(engine, _registry([]), system="s")
+    events = _run(agent, "do it")
+    result = next(e for e in events if isinstance(e, ToolCallFinished))
+    assert result.error_code == code
+    assert engine.seen[1][0][-1].content == result.content
+    assert events[-1].text == "Sorry, that did not work."
+
+
+def test_last_step_offers_no_tools_so_the_turn_ends_in_words():
+    call = [ToolCall("weather", '{"city": "Rome"}')]
+    engine = ScriptedEngine([call, [ToolCall("weather", '{"city": "Paris"}')], "Both are clear."])
+    agent = Agent(engine, _registry([]), system="s", max_steps=3)
+    done = _run(agent, "weather rome and paris")[-1]
+    assert done.text == "Both are clear." and done.steps == 3
+    assert engine.seen[0][1] is not None and engine.seen[1][1] is not None and engine.seen[2][1] is None
+
+
+def test_a_repeated_identical_call_stops_tool_offers():
+    call = ToolCall("weather", '{"city": "Rome"}')
+    engine = ScriptedEngine([[call], [ToolCall("weather", '{"city": "Rome"}')], "Clear in Rome."])
+    agent = Agent(engine, _registry([]), system="s", max_steps=6)
+    done = _run(agent, "weather rome")[-1]
+    assert done.text == "Clear in Rome." and engine.seen[2][1] is None
+
+
+def test_text_streams_as_deltas_without_tools():
+    engine = ScriptedEngine(["Paris is the capital of France."])
+    agent = Agent(engine, ToolRegistry(), system="s")
+    events = _run(agent, "capital of france?")
+    assert isinstance(events[0], AnswerDelta) and events[-1].steps == 1
+    assert engine.seen[0][1] is None  # an empty registry offers no tools
+
+
+@pytest.mark.slow
+@pytest.mark.default_model
+def test_real_turn_with_the_default_model(default_engine, tmp_path):
+    from oculi.tools.runtime import ToolRuntime
+    from oculi.tools.settings import ToolsSettings
+
+    with ToolRuntime(ToolsSettings(), data_dir=tmp_path, run_scheduler=False) as rt:
+        agent = Agent(default_engine, rt.registry, system="You are oculi, a helpful assistant on smart glasses.")
+        events = _run(agent, "Set a timer for 3 minutes for the tea.")
+        started = [e for e in events if isinstance(e, ToolCallStarted)]
+        finished = [e for e in events if isinstance(e, ToolCallFinished)]
+        assert started and started[0].name == "set_timer", events
+        assert finished[0].ok, finished[0].content
+        done = events[-1]
+        assert isinstance(done, AgentDone) and done.text.strip()
+        pending = rt.reminder_store.pending()
+        assert len(pending) == 1 and 170 <= pending[0].due_at - pending[0].created_at <= 190

@@ -1,0 +1,126 @@
+"""Timers and reminders persist across a restart and fire on time as notifications."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from oculi.tools.builtins.reminder_store import ReminderStore
+from oculi.tools.builtins.reminders import ReminderTools
+from oculi.tools.builtins.scheduler import ReminderScheduler
+from oculi.tools.registry import ToolRegistry
+
+
+def _registry(store, scheduler=None, now=datetime.now):
+    reg = ToolRegistry()
+    reg.register_all(ReminderTools(store, scheduler.wake if scheduler else (lambda: None), now).tools())
+    return reg
+
+
+def test_timer_fires_on_time(tmp_path, notifier):
+    store = ReminderStore(tmp_path / "r.sqlite3")
+    sched = ReminderScheduler(store, notifier)
+    sched.start()
+    try:
+        reg = _registry(store, sched)
+        t0 = time.time()
+        r = reg.call("set_timer", {"seconds": 1, "label": "tea"})
+        assert r.ok, r.content
+        assert notifier.wait_for(1, timeout=10)
+        n = notifier.received[0]
+        assert n.kind == "timer" and n.title == "Timer: tea" and "tea" in n.text
+        assert n.fired_at >= n.due_at >= t0 + 0.9
+        assert n.late_seconds < 2.0  # woken for it, not found by a periodic poll
+        assert store.pending() == []
+    finally:
+        sched.stop()
+
+
+def test_reminder_survives_a_restart_and_fires(tmp_path, notifier):
+    path = tmp_path / "r.sqlite3"
+    # First "process": set a reminder 2 s ahead, then shut down before it is due.
+    store = ReminderStore(path)
+    first = ReminderScheduler(store, notifier)
+    first.start()
+    reg = _registry(store, first)
+    at = datetime.now() + timedelta(seconds=2)
+    due = store.add("reminder", "call mom", at.timestamp())
+    first.stop()
+    del store, reg
+    assert notifier.received == []
+    # Second "process": a fresh store and scheduler on the same file.
+    store2 = ReminderStore(path)
+    assert [r.text for r in store2.pending()] == ["call mom"]
+    second = ReminderScheduler(store2, notifier)
+    second.start()
+    try:
+        assert notifier.wait_for(1, timeout=10)
+        n = notifier.received[0]
+        assert n.id == due.id and n.text == "Reminder: call mom"
+        assert n.fired_at >= due.due_at and n.late_seconds < 2.0
+    finally:
+        second.stop()
+    assert store2.get(due.id).fired_at is not None
+
+
+def test_missed_while_off_fires_at_start_marked_late(tmp_path, notifier):
+    store = ReminderStore(tmp_path / "r.sqlite3")
+    store.add("timer", "eggs", time.time() - 120)
+    sched = ReminderScheduler(store, notifier)
+    sched.start()
+    try:
+        assert notifier.wait_for(1, timeout=5)
+        assert notifier.received[0].late_seconds >= 119
+    finally:
+        sched.stop()
+    # fired once, not again on the next start
+    again = ReminderScheduler(store, notifier)
+    assert again.fire_due() == []
+
+
+def test_reminder_at_clock_time_and_listing(tmp_path):
+    now = datetime(2026, 3, 5, 20, 0)
+    store = ReminderStore(tmp_path / "r.sqlite3")
+    reg = _registry(store, now=lambda: now)
+    r = reg.call("set_reminder", {"text": "take pills", "at": "07:30"})
+    assert r.ok, r.content
+    assert r.value["reminder_set"]["due"] == "2026-03-06 07:30:00"  # tomorrow: 07:30 has passed
+    assert reg.call("set_reminder", {"text": "call", "in_minutes": 20}).value["reminder_set"]["due"] == "2026-03-05 20:20:00"
+    assert reg.call("set_timer", {"minutes": 10, "label": "pasta"}).ok
+    both = reg.call("set_reminder", {"text": "tea", "in_minutes": 500, "at": "20:30"})
+    assert both.value["reminder_set"]["due"] == "2026-03-05 20:30:00"  # the clock time wins
+    reg.call("cancel_reminder", {"which": "tea"})
+    listed = reg.call("list_reminders", {}).value["pending"]
+    assert [x["text"] for x in listed] == ["pasta", "call", "take pills"]
+    assert listed[0]["in"] == "10 min"
+
+
+def test_bad_reminder_arguments_are_messages(tmp_path):
+    store = ReminderStore(tmp_path / "r.sqlite3")
+    reg = _registry(store)
+    assert reg.call("set_timer", {}).error_code == "invalid_tool_arguments"
+    assert reg.call("set_reminder", {"text": "x"}).error_code == "invalid_tool_arguments"
+    assert reg.call("set_reminder", {"text": "x", "at": "25:99"}).error_code == "invalid_tool_arguments"
+    assert reg.call("set_reminder", {"text": "x", "at": "6pm"}).error_code == "invalid_tool_arguments"
+    assert reg.call("set_reminder", {"text": "x", "in_minutes": 0}).error_code == "invalid_tool_arguments"
+    assert reg.call("set_reminder", {"text": "x", "at": "2020-01-01 10:00"}).error_code == "invalid_tool_arguments"
+    assert store.pending() == []
+
+
+def test_cancel_by_words_id_or_all(tmp_path, notifier):
+    store = ReminderStore(tmp_path / "r.sqlite3")
+    reg = _registry(store)
+    reg.call("set_timer", {"minutes": 5, "label": "pasta"})
+    reg.call("set_timer", {"minutes": 9, "label": "eggs"})
+    reg.call("set_reminder", {"text": "water the plants", "in_minutes": 60})
+    r = reg.call("cancel_reminder", {"which": "pasta"})
+    assert [c["text"] for c in r.value["cancelled"]] == ["pasta"]
+    assert "nothing pending" in reg.call("cancel_reminder", {"which": "laundry"}).content
+    reg.call("set_timer", {"minutes": 3, "label": "tea"})
+    vague = reg.call("cancel_reminder", {"which": "timer"}).value  # two timers: ask, cancel none
+    assert vague["cancelled"] == [] and len(vague["matches"]) == 2
+    assert reg.call("cancel_reminder", {"which": "the plants reminder"}).value["cancelled"][0]["text"] == "water the plants"
+    assert len(reg.call("cancel_reminder", {"which": "all timers"}).value["cancelled"]) == 2
+    assert store.pending() == []
+    # a cancelled timer never fires
+    assert ReminderScheduler(store, notifier).fire_due() == []
