@@ -170,29 +170,35 @@ def run(
     first_msgs = [ChatMessage("system", SYSTEM), ChatMessage("user", FIRST_QUESTION)]
     long_msgs = [ChatMessage("system", SYSTEM), ChatMessage("user", history_text(engine, 512))]
     long_prompt = engine.template.render([m.to_template_dict() for m in long_msgs])
-    raw_dec, oc_dec, raw_pf, oc_pf, raw_ttft, oc_ttft, oc_follow, oc_cold = ([] for _ in range(8))
-    for r in range(rounds):
-        step(f"round {r + 1}/{rounds}: decode")
+    raw_dec, oc_dec, raw_pf, oc_pf, raw_ttft, oc_ttft = ([] for _ in range(6))
+    first_prompt = engine.template.render([m.to_template_dict() for m in first_msgs])
+
+    def raw_side() -> None:
         raw_dec.append(_raw_decode(engine, decode_prompt, decode_tokens)[1])
+        raw_pf.append(_raw_prefill(engine, long_prompt))
+        raw_ttft.append(_raw_decode(engine, first_prompt, 1)[0])
+
+    def oculi_side() -> None:
         engine.llm.reset()
         oc_dec.append(_oculi_stream(engine, decode_msgs, decode_tokens)[1])
-        step(f"round {r + 1}/{rounds}: prefill")
-        raw_pf.append(_raw_prefill(engine, long_prompt))
         oc_pf.append(_oculi_prefill(engine, long_msgs))
-        step(f"round {r + 1}/{rounds}: time to first token")
-        first_prompt = engine.template.render([m.to_template_dict() for m in first_msgs])
-        raw_ttft.append(_raw_decode(engine, first_prompt, 1)[0])
         engine.llm.reset()
         oc_ttft.append(_oculi_stream(engine, first_msgs, 1)[0])
-        step(f"round {r + 1}/{rounds}: follow-up with {history_tokens} tokens of history")
-        follow, cold = _follow_up(engine, history_tokens)
-        oc_follow.append(follow)
-        oc_cold.append(cold)
+
+    for r in range(rounds):
+        # Alternate which side goes first, so slow drift in machine load hits both alike.
+        step(f"round {r + 1}/{rounds}: decode, prefill, first token (both sides)")
+        for side in (raw_side, oculi_side) if r % 2 == 0 else (oculi_side, raw_side):
+            side()
+    # The follow-up needs a 2,000-token conversation (and a cold re-run for comparison):
+    # minutes of prefill on a small CPU, so it is measured once.
+    step(f"follow-up turn after {history_tokens} tokens of history")
+    follow, cold = _follow_up(engine, history_tokens)
     med = statistics.median
     res.raw.decode_tok_s, res.oculi.decode_tok_s = med(raw_dec), med(oc_dec)
     res.raw.prefill_tok_s, res.oculi.prefill_tok_s = med(raw_pf), med(oc_pf)
     res.raw.ttft_first_s, res.oculi.ttft_first_s = med(raw_ttft), med(oc_ttft)
-    res.oculi.ttft_follow_up_s, res.oculi.ttft_follow_up_cold_s = med(oc_follow), med(oc_cold)
+    res.oculi.ttft_follow_up_s, res.oculi.ttft_follow_up_cold_s = follow, cold
     return res
 
 

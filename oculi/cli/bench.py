@@ -20,7 +20,7 @@ app = typer.Typer(help="Measure speed and memory against a reference run in the 
 def bench_llm(
     model: Annotated[str | None, typer.Option(help="catalog id (default: the configured model)")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: configured)")] = None,
-    rounds: Annotated[int, typer.Option(help="interleaved rounds; medians are reported")] = 3,
+    rounds: Annotated[int, typer.Option(help="interleaved rounds; medians are reported")] = 5,
     decode_tokens: Annotated[int, typer.Option(help="tokens generated per decode run")] = 128,
     history_tokens: Annotated[int, typer.Option(help="history size for the follow-up turn")] = 2000,
     out: Annotated[Path, typer.Option(help="where to write the JSON result")] = Path(
