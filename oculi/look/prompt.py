@@ -19,7 +19,8 @@ SYSTEM = (
     "see; a camera pipeline looked for you and its findings are below. Answer the wearer's "
     "question using ONLY those findings.\n"
     "Rules:\n"
-    "- When text was read, quote it exactly in double quotes; OCR may have merged words or made "
+    "- When text was read, quote every line of it, in order, exactly in double quotes; OCR may "
+    "have merged words or made "
     "small errors, so you may restore spaces, but never invent text that is not in the findings.\n"
     "- If asked to translate, translate the text that was read into the language asked for.\n"
     "- If the findings do not contain what is asked, say so plainly in your own words, with the "
@@ -83,6 +84,9 @@ def build_messages(
     question: str, p: Perception, has_detector: bool, caption: str | None = None
 ) -> list[ChatMessage]:
     user = f"Camera findings:\n{findings(p, has_detector, caption, question)}\n\nWearer's question: {question.strip()}"
+    if asks_about_text(question) and len(p.text) > 1 and not TRANSLATE.search(question):
+        # Small models quote the first line and stop; naming the count makes them go on.
+        user += f"\nQuote all {min(len(p.text), 40)} lines of text that were read, in order."
     if TRANSLATE.search(question) and p.text:
         lang = _target_language(question)
         user += f"\nAnswer with each quoted text followed by its {lang} translation."
