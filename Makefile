@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 QUESTION ?= In two sentences: what can an assistant on smart glasses do for me?
 
-.PHONY: run test install install-test bench clean-venv
+.PHONY: run test eval install install-test bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,15 @@ run: install
 	$(BIN)/oculi doctor
 	$(BIN)/oculi chat --stats "$(QUESTION)"
 
+# Everything but the answer-quality evaluations (those take tens of minutes: `make eval`).
 test: install-test
 	$(BIN)/oculi models pull --stack test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not eval" $(PYTEST_ARGS)
+
+# Answer-quality evaluations with the default model; each prints its score.
+eval: install-test
+	$(BIN)/oculi models pull --stack test
+	$(BIN)/python -m pytest -m eval -s $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/oculi bench llm

@@ -31,6 +31,7 @@ def test_scoring_rules() -> None:
 
 @pytest.mark.slow
 @pytest.mark.default_model
+@pytest.mark.eval
 def test_vizwiz_questions(default_engine, perceiver, vizwiz: Path) -> None:
     report = run_eval(LookAgent(default_engine, perceiver), vizwiz / "images", load_questions(QUESTIONS))
     for i in report.items:

@@ -39,6 +39,7 @@ def test_retrieval_finds_the_right_moments(built) -> None:
 
 @pytest.mark.slow
 @pytest.mark.default_model
+@pytest.mark.eval
 def test_answers_cite_the_right_moments(built, default_engine) -> None:
     svc, day = built
     svc.engine = default_engine

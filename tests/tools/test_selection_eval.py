@@ -68,6 +68,7 @@ def test_matching_rules():
 
 @pytest.mark.slow
 @pytest.mark.default_model
+@pytest.mark.eval
 @pytest.mark.timeout(3600)  # ~65 model turns: minutes on a quiet 2-core machine, more when shared
 def test_tool_selection_accuracy(default_engine, tmp_path):
     cases = json.loads(FIXTURE.read_text())["cases"]
