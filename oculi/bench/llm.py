@@ -144,7 +144,7 @@ def run(
     *,
     model_id: str,
     threads: int,
-    rounds: int = 3,
+    rounds: int = 5,
     decode_tokens: int = 128,
     history_tokens: int = 2000,
     progress: Any = None,
