@@ -53,16 +53,18 @@ def bench_voice(
     t.add_column("p50", justify="right")
     t.add_column("p95", justify="right")
     names = {
-        "end_of_turn_s": "end of turn detected (silence rule)",
-        "stt_s": "  + final transcript (Whisper)",
-        "llm_first_token_s": "  + first token (LLM)",
-        "tts_first_audio_s": "  + first audio sample (TTS of first phrase)",
+        "end_of_turn_s": "end of turn confirmed (silence rule)",
+        "transcript_s": "final transcript ready (Whisper)",
+        "first_token_s": "first answer token (LLM)",
+        "first_audio_s": "first audio sample out (TTS of first phrase)",
         "voice_to_voice_s": "voice-to-voice (oculi pipeline)",
         "baseline_voice_to_voice_s": "reference: batch chain, library defaults",
     }
     for key, label in names.items():
         t.add_row(label, f"{s[key]['p50']:.3f}", f"{s[key]['p95']:.3f}")
     console.print(t)
+    console.print(f"[dim]answers started during the end-of-turn silence (held until it was "
+                  f"confirmed): {s['held_answers_used']}/{len(result.turns)}[/]")
     ratio = s["voice_to_voice_over_baseline_p50"]
     console.print(f"voice-to-voice p50 [bold]{s['voice_to_voice_s']['p50']:.3f} s[/], "
                   f"p95 [bold]{s['voice_to_voice_s']['p95']:.3f} s[/]; oculi / reference p50 "

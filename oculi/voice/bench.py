@@ -56,12 +56,15 @@ class TurnFigures:
     clip: str
     real: bool
     transcript: str
+    # seconds after the end of speech; an answer held during the end-of-turn silence has its
+    # transcript and first token before the turn's end was confirmed
     end_of_turn_s: float
-    stt_s: float
-    llm_first_token_s: float
-    tts_first_audio_s: float
+    transcript_s: float
+    first_token_s: float
+    first_audio_s: float
     voice_to_voice_s: float
     baseline_voice_to_voice_s: float
+    held_answer: bool  # the answer started on the draft transcript, before the end of turn
 
 
 @dataclass
@@ -80,12 +83,13 @@ class VoiceBenchResult:
             return float(np.percentile(values, q)) if values else None
 
         out: dict = {}
-        for key in ("end_of_turn_s", "stt_s", "llm_first_token_s", "tts_first_audio_s",
+        for key in ("end_of_turn_s", "transcript_s", "first_token_s", "first_audio_s",
                     "voice_to_voice_s", "baseline_voice_to_voice_s"):
             vals = [getattr(t, key) for t in self.turns]
             out[key] = {"p50": pct(vals, 50), "p95": pct(vals, 95)}
         p50, ref = out["voice_to_voice_s"]["p50"], out["baseline_voice_to_voice_s"]["p50"]
         out["voice_to_voice_over_baseline_p50"] = p50 / ref if p50 and ref else None
+        out["held_answers_used"] = sum(t.held_answer for t in self.turns)
         return out
 
     def to_json(self) -> dict:
@@ -120,7 +124,7 @@ def wer_on_recordings(models: VoiceModels, speech_dir: Path, baseline_stt: Calla
     return word_error_rate(references, hyps), word_error_rate(references, base_hyps), detail
 
 
-def _pipeline_turn(models: VoiceModels, engine: LlamaEngine, settings: VoiceSettings, clip: Clip) -> tuple[dict, str]:
+def _pipeline_turn(models: VoiceModels, engine: LlamaEngine, settings: VoiceSettings, clip: Clip) -> tuple[dict, str, bool]:
     log, sink = EventLog(), MemorySink()
     agent = LlmAgent(engine, settings)
     pipeline = VoicePipeline(settings=settings, vad=models.new_vad(), stt=models.stt, tts=models.tts,
@@ -135,7 +139,7 @@ def _pipeline_turn(models: VoiceModels, engine: LlamaEngine, settings: VoiceSett
     finals = [e for e in log.events if isinstance(e, FinalTranscript)]
     if not latencies:
         raise RuntimeError(f"no answer for {clip.name}: {[e.type for e in log.events]}")
-    return latencies[0].as_dict(), finals[0].text if finals else ""
+    return latencies[0].as_dict(), finals[0].text if finals else "", pipeline.held_answers["used"] > 0
 
 
 def _baseline_turn(models: VoiceModels, engine: LlamaEngine, settings: VoiceSettings,
@@ -168,16 +172,17 @@ def run(models: VoiceModels, engine: LlamaEngine, *, model_id: str, threads: int
     LlmAgent(engine, settings).warm_up()
     for i, clip in enumerate(clips, 1):
         progress(f"{i}/{len(clips)} {clip.name}")
-        lat, transcript = _pipeline_turn(models, engine, settings, clip)
+        lat, transcript, held = _pipeline_turn(models, engine, settings, clip)
         base = _baseline_turn(models, engine, settings, baseline_stt, clip)
         result.turns.append(TurnFigures(
             clip=clip.name, real=clip.real, transcript=transcript,
             end_of_turn_s=lat["end_of_turn_s"],  # type: ignore[arg-type]
-            stt_s=lat["transcript_s"] - lat["end_of_turn_s"],  # type: ignore[operator]
-            llm_first_token_s=lat["first_token_s"] - lat["transcript_s"],  # type: ignore[operator]
-            tts_first_audio_s=lat["first_audio_s"] - lat["first_token_s"],  # type: ignore[operator]
+            transcript_s=lat["transcript_s"],  # type: ignore[arg-type]
+            first_token_s=lat["first_token_s"],  # type: ignore[arg-type]
+            first_audio_s=lat["first_audio_s"],  # type: ignore[arg-type]
             voice_to_voice_s=lat["voice_to_voice_s"],  # type: ignore[arg-type]
             baseline_voice_to_voice_s=base,
+            held_answer=held,
         ))
     if speech_dir is not None and (speech_dir / "transcripts.json").is_file():
         progress("word error rate on the real recordings")

@@ -57,6 +57,7 @@ class UserTurn:
     speech_ended_at: float  # capture time of the last voiced frame
     detected_at: float  # when the silence rule declared the end of turn
     draft: Any = None  # a transcript started at the first quiet frame (a future), if still valid
+    held: Any = None  # an answer to that draft, generated but held until the turn is confirmed
     type: Literal["user_turn"] = "user_turn"
 
 

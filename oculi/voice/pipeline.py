@@ -3,6 +3,11 @@
     source → listen (wake word, VAD, end of turn, partial STT) → turns queue
            → final STT → agent (LLM on a thread) → sentence chunker → TTS → player → sink
 
+Speculation hides the end-of-turn silence: at the first quiet frame the final transcript is
+started, and as soon as it is ready the answer is generated and its first phrase synthesised
+— held, unheard, until the silence rule confirms the turn ended. If the user speaks again
+first, the held answer is cancelled and never reaches the history.
+
 Each model call runs on its own single-thread executor, never on the event loop, so audio
 keeps flowing while Whisper, the LLM and the synthesiser work. An answer is one asyncio task
 with three sub-tasks (generate, synthesise, play); barge-in cancels that task — real
@@ -18,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,6 +55,17 @@ log = logging.getLogger("oculi.voice")
 _DONE = object()
 
 
+@dataclass
+class _HeldAnswer:
+    """An answer started on the draft transcript during the end-of-turn silence, not yet heard."""
+
+    voiced_at: float  # the last voiced frame the draft covers: the turn it belongs to
+    text: str
+    latency: TurnLatency
+    release: asyncio.Event
+    task: asyncio.Task[None]
+
+
 class VoicePipeline:
     def __init__(
         self,
@@ -65,6 +82,7 @@ class VoicePipeline:
         realtime_output: bool = True,
         partial_transcripts: bool = True,
         speculative_stt: bool = True,
+        speculative_answer: bool = True,
     ) -> None:
         self.settings = settings
         self.turns = TurnDetector(vad, settings)
@@ -78,7 +96,10 @@ class VoicePipeline:
         self.realtime_output = realtime_output
         self.partial_transcripts = partial_transcripts
         self.speculative_stt = speculative_stt
+        self.speculative_answer = speculative_answer and speculative_stt
         self._draft: tuple[float, asyncio.Future[str]] | None = None
+        self._held: _HeldAnswer | None = None
+        self.held_answers = {"used": 0, "dropped": 0}  # how often speculation paid off
         self.latencies: list[TurnLatency] = []
         # one thread per model: calls to one model stay ordered, different models overlap
         self._listen_x = ThreadPoolExecutor(1, thread_name_prefix="voice-listen")
@@ -133,6 +154,8 @@ class VoicePipeline:
             if not (self.gate.is_open or self.answering):
                 continue
             events = await loop.run_in_executor(self._listen_x, self.turns.push, frame.samples, frame.captured_at)
+            if self._held is not None and self.turns.speaking and self.turns.last_voiced_at != self._held.voiced_at:
+                self._drop_held()  # the pause was not the end: the user goes on
             self._speculate(loop)
             if self._release_requested and self.turns.speaking:
                 self._release_requested = False
@@ -149,7 +172,12 @@ class VoicePipeline:
                     assert ev.audio is not None
                     draft = self._draft[1] if self._draft and self._draft[0] == ev.at else None
                     self._draft = None
-                    await turns.put(UserTurn(ev.audio, ev.at, time.monotonic(), draft=draft))
+                    held, self._held = self._held, None
+                    if held is not None and held.voiced_at != ev.at:
+                        held.task.cancel()
+                        self.held_answers["dropped"] += 1
+                        held = None
+                    await turns.put(UserTurn(ev.audio, ev.at, time.monotonic(), draft=draft, held=held))
             if (
                 self.partial_transcripts
                 and self.turns.speaking
@@ -159,6 +187,7 @@ class VoicePipeline:
             ):
                 last_partial = frame.captured_at
                 self._start_partial(self.turns.utterance())
+        self._drop_held()
         if self.turns.speaking:  # the input ended mid-utterance: that is the end of the turn
             ev = self.turns.force_end(time.monotonic())
             await turns.put(UserTurn(ev.audio, ev.at, time.monotonic()))  # type: ignore[arg-type]
@@ -171,7 +200,29 @@ class VoicePipeline:
             return
         audio = self.turns.utterance()
         fut = loop.run_in_executor(self._stt_x, self.stt.transcribe, audio)
-        self._draft = (self.turns.last_voiced_at, fut)
+        voiced_at = self.turns.last_voiced_at
+        self._draft = (voiced_at, fut)
+        if self.speculative_answer:
+            fut.add_done_callback(lambda f: self._hold_answer(voiced_at, f))
+
+    def _hold_answer(self, voiced_at: float, draft: asyncio.Future[str]) -> None:
+        """The draft transcript is ready while the user is still silent: start answering it,
+        held back until the end of the turn is confirmed."""
+        if draft.cancelled() or draft.exception() is not None or not draft.result():
+            return
+        if self._draft is None or self._draft[0] != voiced_at or self.answering:
+            return  # speech resumed, the turn already ended, or an answer is playing
+        self._drop_held()
+        lat = TurnLatency(speech_ended_at=voiced_at, transcript_at=time.monotonic())
+        release = asyncio.Event()
+        task = asyncio.create_task(self._answer_turn(draft.result(), lat, release), name="voice-held-answer")
+        self._held = _HeldAnswer(voiced_at, draft.result(), lat, release, task)
+
+    def _drop_held(self) -> None:
+        if self._held is not None:
+            self._held.task.cancel()
+            self._held = None
+            self.held_answers["dropped"] += 1
 
     def _start_partial(self, audio: np.ndarray) -> None:
         loop = asyncio.get_running_loop()
@@ -210,6 +261,16 @@ class VoicePipeline:
                 continue
             if self._answer is not None and not self._answer.done():
                 await asyncio.wait({self._answer})  # interrupted answers are cancelled already
+            held = item.held
+            if held is not None and held.text == text and not held.task.done():
+                held.latency.end_of_turn_at = lat.end_of_turn_at  # transcript_at: when the draft was ready
+                self._answer = held.task
+                held.release.set()
+                self.held_answers["used"] += 1
+                continue
+            if held is not None:
+                held.task.cancel()
+                self.held_answers["dropped"] += 1
             self._answer = asyncio.create_task(self._answer_turn(text, lat), name="voice-answer")
 
     async def _barge_in(self, at: float) -> None:
@@ -221,7 +282,10 @@ class VoicePipeline:
         await asyncio.wait({task})
         log.info("barge-in at %.3f handled after %.0f ms", at, (time.monotonic() - at) * 1000)
 
-    async def _answer_turn(self, question: str, lat: TurnLatency) -> None:
+    async def _answer_turn(self, question: str, lat: TurnLatency, release: asyncio.Event | None = None) -> None:
+        """Generate, speak and play one answer. With `release`, the answer is held: generated
+        and its first phrase synthesised, but nothing is emitted or played until it is set; a
+        held answer cancelled before that leaves no trace."""
         loop = asyncio.get_running_loop()
         cancel = threading.Event()
         texts: asyncio.Queue[str | object] = asyncio.Queue()
@@ -258,11 +322,15 @@ class VoicePipeline:
                 if item is not _DONE:
                     full.append(item)  # type: ignore[arg-type]
                 for piece in pieces:
-                    self._emit(AnswerText(piece))
                     samples = await loop.run_in_executor(self._tts_x, self.tts.synthesize, piece)
+                    if release is not None:
+                        await release.wait()
+                    self._emit(AnswerText(piece))
                     if len(samples):
                         await audio.put(AnswerAudio(samples, self.tts.sample_rate, piece))
                 if item is _DONE:
+                    if release is not None:
+                        await release.wait()
                     await audio.put(_DONE)
                     return
 
@@ -304,6 +372,8 @@ class VoicePipeline:
             for t in subtasks:
                 t.cancel()
             await asyncio.gather(*subtasks, return_exceptions=True)
+            if release is not None and not release.is_set():
+                raise  # a held answer dropped before anyone heard it
             self._emit(Interrupted(spoken.text(), time.monotonic()))
             raise
         except Exception as exc:
@@ -312,16 +382,19 @@ class VoicePipeline:
                 t.cancel()
             self._error(exc, "answer_failed")
         finally:
-            said = spoken.text()
-            lat.answer_done_at = time.monotonic()
-            lat.interrupted = interrupted
-            self.agent.record(question, said, interrupted=interrupted)
-            self.latencies.append(lat)
-            log.info("turn latency %s", lat.as_dict())
-            self._emit(lat)
-            self._emit(TurnDone(question, said, lat, full_answer="".join(full).strip()))
-            if not interrupted:
-                self.gate.answer_finished()
+            if release is None or release.is_set():  # a dropped held answer leaves no trace
+                self._finish_turn(question, spoken.text(), lat, interrupted, full)
+
+    def _finish_turn(self, question: str, said: str, lat: TurnLatency, interrupted: bool, full: list[str]) -> None:
+        lat.answer_done_at = time.monotonic()
+        lat.interrupted = interrupted
+        self.agent.record(question, said, interrupted=interrupted)
+        self.latencies.append(lat)
+        log.info("turn latency %s", lat.as_dict())
+        self._emit(lat)
+        self._emit(TurnDone(question, said, lat, full_answer="".join(full).strip()))
+        if not interrupted:
+            self.gate.answer_finished()
 
     # ------------------------------------------------------------------ events
     def _emit(self, event: Event) -> None:
