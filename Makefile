@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 QUESTION ?= In two sentences: what can an assistant on smart glasses do for me?
 
-.PHONY: run test eval install install-test bench clean-venv
+.PHONY: run test eval install install-test browser bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,14 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 
-install-test: $(BIN)/python
+install-test: $(BIN)/python browser
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+
+# The HUD test drives Debian's Chromium; without it (not root, no apt) that one test skips.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium not installed: the HUD browser test will be skipped"; }
 
 run: install
 	$(BIN)/oculi models pull --stack default
