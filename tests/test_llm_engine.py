@@ -99,6 +99,27 @@ def test_follow_up_turn_reuses_the_cached_history(tiny_engine: LlamaEngine) -> N
     assert second.usage.prompt_tokens - second.usage.cached_prompt_tokens < 40
 
 
+def test_switching_conversations_restores_each_system_prompt(tiny_engine: LlamaEngine) -> None:
+    """Two conversations with long system prompts take turns: each prompt is read once, later
+    restored from its saved state — and the answers are exactly those of a fresh read."""
+    look = "You describe what a camera saw, for a blind wearer. " * 12
+    voice = "You answer spoken questions in one short sentence. " * 12
+    opts = GenerationOptions(max_tokens=12, temperature=0, seed=0)
+
+    def turn(system: str, q: str):
+        return tiny_engine.chat([ChatMessage("system", system), ChatMessage("user", q)], options=opts)
+
+    first_look = turn(look, "What is in front of me?")
+    first_voice = turn(voice, "What time is it?")
+    before = tiny_engine.prefixes.restores
+    again_look = turn(look, "What is in front of me?")
+    again_voice = turn(voice, "What time is it?")
+    assert tiny_engine.prefixes.restores == before + 2
+    assert again_look.text == first_look.text and again_voice.text == first_voice.text
+    # only the question was read again, not the ~120-token system prompt
+    assert again_look.usage.prompt_tokens - again_look.usage.cached_prompt_tokens < 20
+
+
 def test_stop_strings_end_the_answer_and_are_not_emitted(tiny_engine: LlamaEngine) -> None:
     out = tiny_engine.chat(
         ask("Count from 1 to 10, separated by commas."),

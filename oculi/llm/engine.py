@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from oculi.errors import ModelLoadError, OculiError
 from oculi.llm import tools as toolfmt
+from oculi.llm.prefix_cache import PrefixStates
 from oculi.llm.messages import (
     ChatMessage,
     ChatResult,
@@ -86,6 +87,7 @@ class LlamaEngine:
         self.template = ChatTemplate.from_llama(self.llm)
         self._lock = threading.Lock()
         self._grammar_cache: dict[str, Any] = {}
+        self.prefixes = PrefixStates(self.llm)
         import llama_cpp
 
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
@@ -115,6 +117,7 @@ class LlamaEngine:
         history = [m.to_template_dict() for m in messages]
         prompt = self.template.render(history, tools)
         with self._lock:
+            self.prefixes.prepare(self._tokenize(prompt), self._system_prefix_len(history, tools, prompt))
             if opts.seed is not None:
                 self.llm.set_seed(opts.seed)
             if tools:
@@ -288,6 +291,20 @@ class LlamaEngine:
     def _tokenize(self, prompt: str) -> list[int]:
         # Chat templates write the special tokens (BOS included) themselves.
         return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def _system_prefix_len(
+        self, history: list[dict[str, Any]], tools: list[dict[str, Any]] | None, prompt: str
+    ) -> int:
+        """Tokens of the prompt that belong to its system message (with any tool list)."""
+        if not history or history[0]["role"] != "system" or len(history) < 2:
+            return 0
+        alone = self.template.render(history[:1], tools)
+        n = 0
+        for a, b in zip(alone, prompt):
+            if a != b:
+                break
+            n += 1
+        return len(self._tokenize(prompt[:n])) if n else 0
 
     def _cached_prefix(self, tokens: list[int]) -> int:
         n = 0

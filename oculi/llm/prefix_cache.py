@@ -1,0 +1,94 @@
+"""Saved KV states of system prompts, so switching conversations does not re-read them.
+
+One llama.cpp context holds one token sequence. The glasses switch between conversations
+all the time — a spoken question, a look at a sign, a tool call, an API client — and each
+starts with its own long system prompt (the look prompt's rules, a tool list of a thousand
+tokens). Prefix reuse alone keeps only the last one; on a 2-core CPU re-reading a 300-token
+system prompt costs seconds. Here each system prompt's KV cells are copied out once
+(`llama_state_seq_get_data`, a few MB) and copied back when that conversation returns,
+which takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections import OrderedDict
+from typing import Any
+
+import llama_cpp
+
+
+class PrefixStates:
+    def __init__(self, llm: Any, *, max_entries: int = 4, min_tokens: int = 32) -> None:
+        self.llm = llm
+        self.max_entries = max_entries
+        self.min_tokens = min_tokens  # shorter prefixes are cheaper to re-read than to restore
+        self._saved: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        self.restores = 0
+
+    def prepare(self, tokens: list[int], prefix_len: int) -> None:
+        """Leave the context holding at least `tokens[:prefix_len]`: kept, restored or read
+        once and saved. Called under the engine's lock, before generation."""
+        if prefix_len < self.min_tokens or prefix_len > len(tokens):
+            return
+        key = tuple(tokens[:prefix_len])
+        held = self._matching(tokens)
+        if held >= prefix_len:
+            if key in self._saved:
+                self._saved.move_to_end(key)
+            else:
+                self._truncate(prefix_len)  # what follows belongs to another turn anyway
+                self._save(key)
+            return
+        if key in self._saved:
+            self._restore(key)
+            return
+        self._truncate(held)
+        self.llm.eval(list(key[held:]))
+        self._save(key)
+
+    # ------------------------------------------------------------------ internals
+    def _matching(self, tokens: list[int]) -> int:
+        n = 0
+        for a, b in zip(self.llm._input_ids[: self.llm.n_tokens], tokens):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    def _truncate(self, n: int) -> None:
+        self.llm._ctx.kv_cache_seq_rm(-1, n, -1)
+        self._set_tokens(n)
+
+    def _set_tokens(self, n: int) -> None:
+        # Llama.generate compares its whole token buffer with the prompt: stale ids past the
+        # end would count as cached.
+        self.llm.n_tokens = n
+        self.llm._input_ids[n:] = -1
+        self.llm._requires_eval = True
+
+    def _save(self, key: tuple[int, ...]) -> None:
+        ctx = self.llm._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buf = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
+        if not written:
+            return
+        self._saved[key] = bytes(buf)[:written]
+        while len(self._saved) > self.max_entries:
+            self._saved.popitem(last=False)
+
+    def _restore(self, key: tuple[int, ...]) -> None:
+        data = self._saved[key]
+        self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if not llama_cpp.llama_state_seq_set_data(self.llm._ctx.ctx, buf, len(data), 0):
+            del self._saved[key]  # refused (e.g. another context size): read it again
+            self._set_tokens(0)
+            self.llm.eval(list(key))
+            self._save(key)
+            return
+        self._set_tokens(len(key))
+        self.llm._input_ids[: len(key)] = key
+        self._saved.move_to_end(key)
+        self.restores += 1
