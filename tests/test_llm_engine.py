@@ -111,6 +111,8 @@ def test_switching_conversations_restores_each_system_prompt(tiny_engine: LlamaE
 
     first_look = turn(look, "What is in front of me?")
     first_voice = turn(voice, "What time is it?")
+    turn(look, "Anything else?")  # seen twice: saved now
+    turn(voice, "Anything else?")
     before = tiny_engine.prefixes.restores
     again_look = turn(look, "What is in front of me?")
     again_voice = turn(voice, "What time is it?")

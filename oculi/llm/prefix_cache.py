@@ -6,7 +6,8 @@ starts with its own long system prompt (the look prompt's rules, a tool list of 
 tokens). Prefix reuse alone keeps only the last one; on a 2-core CPU re-reading a 300-token
 system prompt costs seconds. Here each system prompt's KV cells are copied out once
 (`llama_state_seq_get_data`, a few MB) and copied back when that conversation returns,
-which takes milliseconds.
+which takes milliseconds. A prefix is saved the second time it is seen: system prompts that
+carry per-question data (recalled memories, say) never repeat and never evict useful states.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class PrefixStates:
         self.max_entries = max_entries
         self.min_tokens = min_tokens  # shorter prefixes are cheaper to re-read than to restore
         self._saved: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        self._seen: OrderedDict[int, None] = OrderedDict()  # hashes of prefixes seen once
         self.restores = 0
 
     def prepare(self, tokens: list[int], prefix_len: int) -> None:
@@ -32,22 +34,33 @@ class PrefixStates:
         if prefix_len < self.min_tokens or prefix_len > len(tokens):
             return
         key = tuple(tokens[:prefix_len])
+        if key in self._saved:
+            if self._matching(tokens) < prefix_len:
+                self._restore(key)
+            self._saved.move_to_end(key)
+            return
+        if not self._seen_before(key):
+            return
         held = self._matching(tokens)
         if held >= prefix_len:
-            if key in self._saved:
-                self._saved.move_to_end(key)
-            else:
-                self._truncate(prefix_len)  # what follows belongs to another turn anyway
-                self._save(key)
-            return
-        if key in self._saved:
-            self._restore(key)
+            self._truncate(prefix_len)  # what follows belongs to another turn anyway
+            self._save(key)
             return
         self._truncate(held)
         self.llm.eval(list(key[held:]))
         self._save(key)
 
     # ------------------------------------------------------------------ internals
+    def _seen_before(self, key: tuple[int, ...]) -> bool:
+        h = hash(key)
+        if h in self._seen:
+            del self._seen[h]
+            return True
+        self._seen[h] = None
+        while len(self._seen) > 64:
+            self._seen.popitem(last=False)
+        return False
+
     def _matching(self, tokens: list[int]) -> int:
         n = 0
         for a, b in zip(self.llm._input_ids[: self.llm.n_tokens], tokens):
@@ -90,5 +103,4 @@ class PrefixStates:
             return
         self._set_tokens(len(key))
         self.llm._input_ids[: len(key)] = key
-        self._saved.move_to_end(key)
         self.restores += 1

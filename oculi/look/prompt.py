@@ -17,7 +17,8 @@ from oculi.vision.perception.types import Perception
 SYSTEM = (
     "You are oculi, the assistant in a blind or low-vision person's smart glasses. You cannot "
     "see; a camera pipeline looked for you and its findings are below. Answer the wearer's "
-    "question using ONLY those findings.\n"
+    "question using ONLY those findings. Text lines are listed top to bottom, left to right.\n"
+    "{objects}\n"
     "Rules:\n"
     "- When text was read, quote every line of it, in order, exactly in double quotes; OCR may "
     "have merged words or made "
@@ -35,6 +36,10 @@ TEXT_QUESTION = re.compile(
 TRANSLATE = re.compile(r"\btranslat|\bin (english|french|spanish|german|italian|portuguese|chinese|japanese)\b", re.IGNORECASE)
 
 
+NO_DETECTOR = "No object detector is installed: objects cannot be named, only text, codes and faces."
+WITH_DETECTOR = "An object detector names the 80 everyday object kinds it knows."
+
+
 def findings(p: Perception, has_detector: bool, caption: str | None = None, question: str = "") -> str:
     """The perception results as short, labelled lines."""
     out: list[str] = []
@@ -43,31 +48,32 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         if q.problems:
             out.append(f"Picture quality: POOR ({', '.join(q.problems)}). Advice: {q.advice}.")
         else:
-            out.append("Picture quality: good (not dark, not blurred, not over-exposed).")
+            out.append("Picture quality: good.")
     if "ocr" in p.errors:
         out.append("Text: the text reader failed on this picture.")
     elif p.text:
         lines = "\n".join(f'  "{t.text}"' for t in p.text[:40])
-        out.append(f"Text read (top to bottom, left to right):\n{lines}")
+        out.append(f"Text read:\n{lines}")
     else:
         out.append("Text read: NONE - no readable text was found in the picture.")
     if p.codes:
         out.append("Barcodes/QR codes: " + "; ".join(f'{c.kind} "{c.text}"' for c in p.codes))
     persons = sum(1 for o in p.objects or [] if o.label == "person")
     n_people = max(len(p.faces), persons)
-    out.append(
-        f"People in view: {n_people if n_people else 'none'} ({len(p.faces)} face(s) detected"
-        + (f", {persons} person(s) detected" if has_detector else "")
-        + ")."
-    )
+    if n_people:
+        out.append(
+            f"People in view: {n_people} ({len(p.faces)} face(s)"
+            + (f", {persons} person(s) detected" if has_detector else "")
+            + ")."
+        )
+    else:
+        out.append("People in view: none.")
     if has_detector:
         counts = Counter(o.label for o in p.objects or [] if o.label != "person")
         if counts:
             out.append("Objects seen: " + ", ".join(f"{n} {lbl}" if n > 1 else lbl for lbl, n in counts.most_common(8)) + ".")
         else:
-            out.append("Objects seen: none of the 80 everyday object kinds the detector knows.")
-    else:
-        out.append("Objects: no object detector is installed, so objects cannot be named.")
+            out.append("Objects seen: none.")
     if caption:
         out.append(f"Scene description (from a vision model): {caption.strip()}")
     poor = q is not None and bool(q.problems)
@@ -90,7 +96,8 @@ def build_messages(
     if TRANSLATE.search(question) and p.text:
         lang = _target_language(question)
         user += f"\nAnswer with each quoted text followed by its {lang} translation."
-    return [ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=user)]
+    system = SYSTEM.format(objects=WITH_DETECTOR if has_detector else NO_DETECTOR)
+    return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
 
 
 def _target_language(question: str) -> str:

@@ -27,7 +27,8 @@ def test_findings_state_absences_and_advice() -> None:
     good = Perception(10, 10, quality=Quality(120.0, 500.0, 0.0))
     assert "I can't read it" not in findings(good, has_detector=False, question="Is anyone there?")
     assert "People in view: none" in text
-    assert "no object detector is installed" in text
+    system = build_messages("What is this?", p, has_detector=False)[0].content or ""
+    assert "No object detector is installed" in system  # static: part of the cached system prompt
 
 
 def test_prompt_quotes_text_and_asks_for_translation() -> None:
