@@ -32,7 +32,7 @@ run: install
 # Everything but the answer-quality evaluations (those take tens of minutes: `make eval`).
 test: install-test
 	$(BIN)/oculi models pull --stack test
-	$(BIN)/python -m pytest -m "not eval" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not eval" --durations=25 $(PYTEST_ARGS)
 
 # Answer-quality evaluations with the default model; each prints its score.
 eval: install-test
