@@ -33,8 +33,8 @@ def _service(folder: Path | None, **kw: object) -> MemoryService:
     from oculi.memory.service import MemoryService
 
     update = {k: v for k, v in {"folder": folder, **kw}.items() if v is not None}
-    settings = load_settings().memory.model_copy(update=update)
-    return MemoryService(settings)
+    settings = load_settings()
+    return MemoryService(settings.memory.model_copy(update=update), voice=settings.voice)
 
 
 def _when(text: str | None) -> float | None:

@@ -2,6 +2,11 @@
 
 Mean pooling over the attention mask and L2 normalisation, as sentence-transformers does for
 this model, so a dot product is the cosine similarity.
+
+Ingest and recall embed one short sentence at a time. For that, one ONNX thread is faster
+than two (measured with `oculi bench memory` on 2 cores: ~10 ms vs ~12–23 ms, worse when
+other processes load the CPU), and worker threads must not spin-wait between calls: a
+spinning pool burns the core that the full-text search of the same recall runs on.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ MAX_TOKENS = 128
 class MiniLMEmbedder:
     dim = 384
 
-    def __init__(self, folder: Path, threads: int = 2) -> None:
+    def __init__(self, folder: Path, threads: int = 1) -> None:
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -34,6 +39,7 @@ class MiniLMEmbedder:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"]
         )
@@ -55,7 +61,7 @@ class MiniLMEmbedder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-def load_embedder(model_id: str = "minilm-l6-v2", threads: int = 2) -> MiniLMEmbedder:
+def load_embedder(model_id: str = "minilm-l6-v2", threads: int = 1) -> MiniLMEmbedder:
     from oculi.models.store import default_store
 
     return MiniLMEmbedder(default_store().path(model_id), threads=threads)

@@ -1,6 +1,8 @@
 """Export: every moment as one JSON line, with its (face-blurred) thumbnail copied beside it.
 
-The wearer owns their memories; an export is plain files any tool can read.
+The wearer owns their memories; an export is plain files any tool can read. Images are the
+stored thumbnails, whose faces were blurred before they were ever written; a moment whose
+image was withheld (face blurring failed) carries the reason in `image_note` instead.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+from oculi.memory.errors import MemoryInputError
 from oculi.memory.recall import local_time
 from oculi.memory.store import MemoryStore
 
@@ -16,6 +19,11 @@ from oculi.memory.store import MemoryStore
 def export(
     store: MemoryStore, out: Path, start: float | None = None, end: float | None = None
 ) -> int:
+    if out.exists() and not out.is_dir():
+        raise MemoryInputError(
+            f"{out} is a file; an export is a folder (memories.jsonl and images/)",
+            hint="pass a new or existing folder, e.g. `oculi memory export ~/my-memories`",
+        )
     out.mkdir(parents=True, exist_ok=True)
     (out / "images").mkdir(exist_ok=True)
     n, batch_end = 0, end

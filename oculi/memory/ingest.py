@@ -17,7 +17,7 @@ from oculi.memory.keyframes import KeyframeSelector
 from oculi.memory.protocols import Embedder, FaceBlurrer, FrameSource, Observer, Utterance
 from oculi.memory.settings import MemorySettings
 from oculi.memory.store import MemoryStore, NewMoment
-from oculi.memory.thumbnails import save_thumbnail
+from oculi.memory.thumbnails import make_thumbnail
 
 Progress = Callable[[float, float | None], None]  # (media seconds done, total or None)
 
@@ -29,7 +29,8 @@ class IngestReport:
     frames_seen: int = 0
     keyframes: int = 0
     utterances: int = 0
-    thumbs_refused: int = 0
+    thumbs_refused: int = 0  # keyframes stored without an image: face blurring failed
+    withheld_reasons: list[str] = field(default_factory=list)
     media_seconds: float = 0.0
     wall_seconds: float = 0.0
     moment_ids: list[int] = field(default_factory=list)
@@ -123,8 +124,10 @@ def ingest_frames(
             continue
         _check_pause(store)
         obs = observer.observe(frame.rgb)
-        thumb = save_thumbnail(frame.rgb, blurrer, store.folder, frame.ts, settings.thumb_px)
-        report.thumbs_refused += thumb is None
+        thumb = make_thumbnail(frame.rgb, blurrer, store.folder, frame.ts, settings.thumb_px)
+        if thumb.withheld:
+            report.thumbs_refused += 1
+            report.withheld_reasons.append(thumb.withheld)
         m = NewMoment(
             kind="sight",
             ts=frame.ts,
@@ -132,7 +135,8 @@ def ingest_frames(
             ocr_text=obs.ocr_text,
             caption=obs.caption,
             people=obs.people,
-            thumb=thumb,
+            thumb=thumb.path,
+            image_note=thumb.withheld,
         )
         mid = store.add(m, embedder.embed([m.body()])[0], progress=(source.key, frame.ts))
         report.moment_ids.append(mid)

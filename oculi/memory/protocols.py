@@ -1,7 +1,7 @@
 """What ingest and recall need from other subsystems, as small Protocols.
 
-Vision (`oculi/vision`) and voice (`oculi/voice`) can supply these later; the adapters in
-`oculi/memory/adapters` are the real implementations used until then.
+The real implementations adapt vision's OCR and face detector (`perceive.py`) and voice's
+Whisper model (`speech.py`); tests inject failing ones to check that memory fails closed.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class TimedFrame:
 @dataclass(frozen=True)
 class Observation:
     ocr_text: str
-    people: int
+    people: int | None  # None: the face detector failed, the count is unknown
     caption: str | None = None
 
 

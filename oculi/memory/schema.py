@@ -45,6 +45,8 @@ MIGRATIONS: list[str] = [
         updated REAL NOT NULL
     );
     """,
+    # 2: why a moment has no image (e.g. face blurring failed, so none was stored).
+    "ALTER TABLE moments ADD COLUMN image_note TEXT;",
 ]
 
 LATEST = len(MIGRATIONS)

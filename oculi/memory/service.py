@@ -1,7 +1,9 @@
 """One object that builds the memory's parts from settings and runs the common jobs.
 
 The CLI and the agent tools both go through here, so "remember a video" means the same thing
-everywhere. Heavy models (OCR, faces, whisper, LLM) are built on first use only.
+everywhere. Heavy models (OCR, faces, whisper, LLM) are built on first use only; OCR and faces come
+from `oculi.vision`, Whisper from `oculi.voice` (memory only adapts them, see perceive.py and
+speech.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from oculi.memory.recall import RecallAnswer, Recaller
 from oculi.memory.settings import MemorySettings
 from oculi.memory.store import MemoryStore
 from oculi.paths import Paths
+from oculi.voice.settings import VoiceSettings
 
 
 @dataclass
@@ -31,6 +34,7 @@ class MemoryService:
     blurrer: FaceBlurrer | None = None
     transcriber: Transcriber | None = None
     engine: Any | None = None  # a chat engine (oculi.llm.engine.LlamaEngine)
+    voice: VoiceSettings | None = None  # Whisper model and language for speech (voice's own)
     _store: MemoryStore | None = None
 
     @property
@@ -54,24 +58,24 @@ class MemoryService:
         if self.embedder is None:
             from oculi.memory.embeddings import load_embedder
 
-            self.embedder = load_embedder(self.settings.embed_model, self.settings.threads)
+            # one sentence per call: a single thread is the faster choice (embeddings.py)
+            self.embedder = load_embedder(self.settings.embed_model, threads=1)
         return self.embedder
 
     def _perception(self) -> tuple[Observer, FaceBlurrer]:
         if self.observer is None or self.blurrer is None:
-            from oculi.memory.adapters.faces import HaarFaces
-            from oculi.memory.adapters.ocr import RapidOcrObserver
+            from oculi.memory.perceive import FaceBlur, VisionObserver
 
-            faces = HaarFaces()
+            faces = FaceBlur()
             self.blurrer = self.blurrer or faces
-            self.observer = self.observer or RapidOcrObserver(faces, threads=self.settings.threads)
+            self.observer = self.observer or VisionObserver(faces, threads=self.settings.threads)
         return self.observer, self.blurrer
 
     def _transcriber(self) -> Transcriber:
         if self.transcriber is None:
-            from oculi.memory.adapters.speech import load_transcriber
+            from oculi.memory.speech import load_transcriber
 
-            self.transcriber = load_transcriber(threads=self.settings.threads)
+            self.transcriber = load_transcriber(self.voice, threads=self.settings.threads)
         return self.transcriber
 
     # -- jobs ------------------------------------------------------------------------------

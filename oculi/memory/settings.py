@@ -33,7 +33,9 @@ class MemorySettings(BaseModel):
         15.0, ge=0, description="variance of Laplacian below which a frame is too blurred"
     )
     thumb_px: int = Field(320, ge=64, description="longest side of stored thumbnails")
-    threads: int = Field(2, ge=1, description="CPU threads for OCR and embeddings")
+    threads: int = Field(
+        2, ge=1, description="CPU threads for OCR and speech (embeddings use one: faster)"
+    )
     min_similarity: float = Field(
         0.30, ge=-1, le=1, description="cosine similarity a meaning-only match needs"
     )

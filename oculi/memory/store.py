@@ -25,8 +25,12 @@ from oculi.memory.schema import EMBED_DIM, migrate
 from oculi.memory.vecindex import BinaryIndex
 
 DB_NAME = "memory.db"
+COMMON_WORDS_FROM = 1000  # moments; see MemoryStore.common_words
 THUMBS = "thumbs"
-_COLUMNS = "id, kind, ts, end_ts, source, ocr_text, caption, people, transcript, thumb, location"
+_COLUMNS = (
+    "id, kind, ts, end_ts, source, ocr_text, caption, people, transcript, thumb, location, "
+    "image_note"
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class NewMoment:
     transcript: str | None = None
     thumb: str | None = None  # path relative to the store folder
     location: str | None = None
+    image_note: str | None = None  # why there is no thumbnail, when one was withheld
 
     def body(self) -> str:
         """The text that words and meaning are searched in."""
@@ -71,6 +76,7 @@ def _row(r: Sequence[object]) -> Moment:
         transcript=r[8],
         thumb=r[9],
         location=r[10],  # type: ignore[arg-type]
+        image_note=r[11],  # type: ignore[arg-type]
     )
 
 
@@ -92,6 +98,7 @@ class MemoryStore:
         self.db_path = folder / DB_NAME
         self.thumbs = folder / THUMBS
         self.index = BinaryIndex()
+        self._tokenizer: apsw.FTS5Tokenizer | None = None
         folder.mkdir(parents=True, exist_ok=True)
         self.thumbs.mkdir(exist_ok=True)
         try:
@@ -110,6 +117,11 @@ class MemoryStore:
             if mode != "wal":
                 raise apsw.NotADBError(f"journal mode is {mode}")
             migrate(self.conn, str(self.db_path))
+            # per-word document counts, read from the FTS index itself (nothing stored)
+            self.conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.moments_vocab "
+                "USING fts5vocab(main, 'moments_fts', 'row')"
+            )
         except (apsw.NotADBError, apsw.CorruptError, apsw.CantOpenError, apsw.IOError) as exc:
             raise MemoryDatabaseUnreadable(
                 f"memory database {self.db_path} cannot be read ({exc})",
@@ -149,8 +161,8 @@ class MemoryStore:
         with self.conn:
             self.conn.execute(
                 "INSERT INTO moments (kind, ts, end_ts, source, ocr_text, caption, people, "
-                "transcript, thumb, location, created, embedding) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "transcript, thumb, location, image_note, created, embedding) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     moment.kind,
                     moment.ts,
@@ -162,6 +174,7 @@ class MemoryStore:
                     moment.transcript,
                     moment.thumb,
                     moment.location,
+                    moment.image_note,
                     time.time(),
                     vec.tobytes(),
                 ),
@@ -311,20 +324,64 @@ class MemoryStore:
     def fts_search(
         self, match: str, start: float, end: float, limit: int
     ) -> list[tuple[int, float]]:
-        """(id, bm25) best first; `match` is an FTS5 query built by recall."""
+        """(id, bm25) best first; `match` is an FTS5 query built by recall.
+
+        FTS5 scores every row that matches before it can sort, so a common word costs a
+        lookup per matching moment. With a time window, the ids stored in that window (read
+        from the covering `ts` index) bound the rowids FTS5 walks: moments are mostly stored
+        in time order, so "this morning" scores a morning's matches, not a month's. The bound
+        never drops a row (every id in the window lies within it); the `ts` test stays.
+        """
         if start < -1e17 and end > 1e17:  # no window: FTS5's own rank order, no join
             rows = self.conn.execute(
                 "SELECT rowid, rank FROM moments_fts WHERE moments_fts MATCH ? ORDER BY rank LIMIT ?",
                 (match, limit),
             )
             return [(r[0], r[1]) for r in rows]
+        lo, hi = self.conn.execute(
+            "SELECT min(id), max(id) FROM moments WHERE ts >= ? AND ts < ?", (start, end)
+        ).fetchone()
+        if lo is None:
+            return []
         rows = self.conn.execute(
             "SELECT f.rowid, bm25(moments_fts) AS score FROM moments_fts f "
             "JOIN moments m ON m.id = f.rowid "
-            "WHERE moments_fts MATCH ? AND m.ts >= ? AND m.ts < ? ORDER BY score LIMIT ?",
-            (match, start, end, limit),
+            "WHERE moments_fts MATCH ? AND f.rowid >= ? AND f.rowid <= ? "
+            "AND m.ts >= ? AND m.ts < ? ORDER BY score LIMIT ?",
+            (match, lo, hi, start, end, limit),
         )
         return [(r[0], r[1]) for r in rows]
+
+    def common_words(self, words: Sequence[str]) -> set[str]:
+        """The words found in more than half of all moments.
+
+        FTS5's BM25 gives such a word an IDF of ~0 (log((N - df + 0.5) / (df + 0.5)) <= 0 is
+        floored to 1e-6), so it cannot change the ranking, yet scoring its matches costs a
+        lookup per matching moment (~100 ms for 60k matches). N is bounded from above by the
+        rowid range, so a word is only called common when it really is. Words the tokenizer
+        splits (e-mail) stay: their phrase may be rarer than each part. Small stores keep
+        every word: scoring is cheap there, and in a handful of memories a word in most of
+        them may still be the one asked about.
+        """
+        if self._tokenizer is None:
+            self._tokenizer = self.conn.fts5_tokenizer("porter", ["unicode61"])
+        lo, hi = self.conn.execute(  # separate subqueries: each is one index seek
+            "SELECT (SELECT min(id) FROM moments), (SELECT max(id) FROM moments)"
+        ).fetchone()
+        if lo is None or hi - lo + 1 < COMMON_WORDS_FROM:
+            return set()
+        half = (hi - lo + 1) / 2
+        common = set()
+        for w in words:
+            tokens = self._tokenizer(w.encode(), apsw.FTS5_TOKENIZE_QUERY, None)
+            if len(tokens) != 1:
+                continue
+            row = self.conn.execute(
+                "SELECT doc FROM temp.moments_vocab WHERE term = ?", (tokens[0][2],)
+            ).fetchone()
+            if row and row[0] > half:
+                common.add(w)
+        return common
 
     def vec_search(
         self,

@@ -30,23 +30,26 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def faces():
-    from oculi.memory.adapters.faces import HaarFaces
+    from oculi.memory.perceive import FaceBlur
 
-    return HaarFaces()
+    return FaceBlur()
 
 
 @pytest.fixture(scope="session")
 def observer(faces):
-    from oculi.memory.adapters.ocr import RapidOcrObserver
+    from oculi.memory.perceive import VisionObserver
 
-    return RapidOcrObserver(faces, threads=2)
+    return VisionObserver(faces, threads=2)
 
 
 @pytest.fixture(scope="session")
 def transcriber():
-    from oculi.memory.adapters.speech import WhisperTranscriber
+    from oculi.memory.speech import WhisperSegments
+    from oculi.voice.settings import VoiceSettings
+    from oculi.voice.stt import WhisperSTT
 
-    return WhisperTranscriber(_model_or_skip("whisper-base"), threads=2)
+    settings = VoiceSettings()
+    return WhisperSegments(WhisperSTT(_model_or_skip(settings.stt_model), settings))
 
 
 @pytest.fixture

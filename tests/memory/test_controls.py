@@ -137,3 +137,14 @@ def test_export_jsonl_and_images(store, embedder, faces, photos, tmp_path) -> No
     assert len(images) == 5 and all((out / i).is_file() for i in images)
     speech = [rec for rec in lines if rec["kind"] == "speech"]
     assert speech[0]["transcript"] == "see you on Friday" and "time" in speech[0]
+
+
+def test_export_to_a_file_is_a_clear_error(store, tmp_path) -> None:
+    from oculi.memory.errors import MemoryInputError
+
+    target = tmp_path / "notes.txt"
+    target.write_text("keep me")
+    with pytest.raises(MemoryInputError) as err:
+        export(store, target)
+    assert err.value.code == "memory_bad_input" and err.value.hint
+    assert target.read_text() == "keep me"  # nothing lost

@@ -3,54 +3,66 @@ and the next ingest continues where the last one stopped (no duplicates, no gaps
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 from oculi.memory.store import MemoryStore
+from tests.memory import crash_child
 
-CHILD = Path(__file__).with_name("crash_child.py")
+
+@pytest.fixture(scope="module")
+def forkserver():
+    """Children fork from a server that already imported the memory stack (see crash_child)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["tests.memory.crash_child"])
+    return ctx
 
 
-def _run_and_kill(folder: Path, mode: str, delay: float, *extra: str) -> tuple[list[int], bool]:
-    proc = subprocess.Popen(
-        [sys.executable, str(CHILD), str(folder), mode, *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+def _run_and_kill(
+    ctx, folder: Path, mode: str, delay: float, photo_dir: Path | None = None
+) -> tuple[list[int], bool]:
+    """Start an ingest, SIGKILL it `delay` s after it is ready; the ids it reported committed."""
+    ours, theirs = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=crash_child.child,
+        args=(str(folder), mode, str(photo_dir) if photo_dir else None, theirs),
+        daemon=True,
     )
+    proc.start()
+    theirs.close()  # the child holds the only write end: its death is our EOF
     committed: list[int] = []
     finished = threading.Event()
 
     def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.strip()
-            if line == "ready":
+        while True:
+            try:
+                msg = ours.recv()
+            except (EOFError, OSError):  # killed, possibly in the middle of a message
+                return
+            if msg == "ready":
                 timer = threading.Timer(
-                    delay, lambda: proc.poll() is None and os.kill(proc.pid, signal.SIGKILL)
+                    delay, lambda: proc.is_alive() and os.kill(proc.pid, signal.SIGKILL)
                 )
                 timer.daemon = True
                 timer.start()
-            elif line == "done":
+            elif msg == "done":
                 finished.set()
-            elif line.isdigit():
-                committed.append(int(line))
+            else:
+                committed.append(int(msg))
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    proc.wait(timeout=300)
+    proc.join(timeout=300)
     reader.join(timeout=10)
-    if proc.returncode not in (0, -signal.SIGKILL):
-        raise AssertionError(
-            f"child failed ({proc.returncode}): {proc.stderr.read() if proc.stderr else ''}"
-        )
+    ours.close()
+    if proc.exitcode not in (0, -signal.SIGKILL):
+        raise AssertionError(f"child failed with exit code {proc.exitcode}")
     return committed, finished.is_set()
 
 
@@ -68,12 +80,12 @@ def _check(folder: Path, committed: set[int]) -> MemoryStore:
     return store
 
 
-def test_kill_during_speech_ingest_20_times(tmp_path: Path) -> None:
+def test_kill_during_speech_ingest_20_times(tmp_path: Path, forkserver) -> None:
     folder = tmp_path / "memory"
     rng = random.Random(4)
     committed: set[int] = set()
     for _ in range(20):
-        ids, _done = _run_and_kill(folder, "speech", rng.uniform(0.05, 0.6))
+        ids, _done = _run_and_kill(forkserver, folder, "speech", rng.uniform(0.05, 0.6))
         committed |= set(ids)
         _check(folder, committed).close()
     with MemoryStore(folder) as store:
@@ -84,13 +96,15 @@ def test_kill_during_speech_ingest_20_times(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_kill_during_photo_ingest_20_times(tmp_path: Path, photos: list[Path]) -> None:
+def test_kill_during_photo_ingest_20_times(tmp_path: Path, photos: list[Path], forkserver) -> None:
     """The full frame path: OCR, faces, thumbnails on disk, vectors."""
     folder = tmp_path / "memory"
     rng = random.Random(5)
     committed: set[int] = set()
     for _ in range(20):
-        ids, done = _run_and_kill(folder, "photos", rng.uniform(0.5, 6.0), str(photos[0].parent))
+        ids, done = _run_and_kill(
+            forkserver, folder, "photos", rng.uniform(0.5, 6.0), photos[0].parent
+        )
         committed |= set(ids)
         store = _check(folder, committed)
         store.sweep_orphans()

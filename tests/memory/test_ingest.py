@@ -111,20 +111,20 @@ def test_faces_are_blurred_in_thumbnails(tmp_path: Path, faces, photos: list[Pat
 
     for path in photos:
         rgb = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
-        boxes = faces.detect(rgb)
-        if boxes:
+        found = faces.detect(rgb)
+        if found:
             break
     else:
-        pytest.skip("the Haar cascade finds no face in the shared photos")
+        pytest.skip("the face detector finds no face in the shared photos")
     out = faces.blur_faces(rgb)
-    x, y, w, h = boxes[0]
-    before, after = rgb[y : y + h, x : x + w].astype(float), out[y : y + h, x : x + w].astype(float)
+    x0, y0, x1, y1 = found[0].box
+    before, after = rgb[y0:y1, x0:x1].astype(float), out[y0:y1, x0:x1].astype(float)
     assert np.abs(before - after).mean() > 2  # the face region changed
     mask = np.ones(rgb.shape[:2], bool)
-    for bx, by, bw, bh in boxes:
-        mask[max(0, by - bh // 2) : by + bh + bh // 2, max(0, bx - bw // 2) : bx + bw + bw // 2] = (
-            False
-        )
+    for f in found:
+        bx0, by0, bx1, by1 = f.box
+        mx, my = (bx1 - bx0) // 2, (by1 - by0) // 2
+        mask[max(0, by0 - my) : by1 + my, max(0, bx0 - mx) : bx1 + mx] = False
     assert np.array_equal(rgb[mask], out[mask])  # nothing else did
     rel = save_thumbnail(rgb, faces, tmp_path, 1.7e9)
     assert rel is not None and (tmp_path / rel).is_file()

@@ -144,3 +144,45 @@ def test_in_memory_codes_follow_other_connections(store: MemoryStore, embedder) 
         controls.forget_ids(other, [first])
     assert first not in [i for i, _ in store.vec_search(q, -1e18, 1e18, 5)]
     assert [i for i, _ in store.vec_search(q, 1.5, 5.0, 5)] == [second]
+
+
+def test_migration_from_version_1_keeps_moments(tmp_path: Path, embedder) -> None:
+    """A database written before `image_note` existed opens, upgrades and keeps its rows."""
+    import sqlite_vec
+
+    from oculi.memory.schema import MIGRATIONS
+
+    folder = tmp_path / "memory"
+    folder.mkdir()
+    conn = apsw.Connection(str(folder / DB_NAME))
+    conn.enable_load_extension(True)
+    conn.load_extension(sqlite_vec.loadable_path())
+    with conn:
+        conn.execute(MIGRATIONS[0])
+        conn.execute("PRAGMA user_version = 1")
+        vec = embedder.embed(["an old memory"])[0].tobytes()
+        conn.execute(
+            "INSERT INTO moments (kind, ts, ocr_text, created, embedding) "
+            "VALUES ('sight', 5.0, 'an old memory', 0, ?)",
+            (vec,),
+        )
+    conn.close()
+    with MemoryStore(folder) as s:
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+        (old,) = s.list()
+        assert old.ocr_text == "an old memory" and old.image_note is None
+
+
+def test_words_in_most_moments_are_not_scored(store: MemoryStore, embedder) -> None:
+    """A word in more than half of all moments has BM25 weight ~0: recall skips it (its
+    matches would cost a lookup each), and still ranks by the words that tell moments apart."""
+    from oculi.memory.store import COMMON_WORDS_FROM
+
+    vec = embedder.embed(["a note"])[0]
+    with store.conn:
+        for i in range(COMMON_WORDS_FROM + 200):
+            rare = " tangerine" if i % 100 == 0 else ""
+            store.add(NewMoment(kind="sight", ts=float(i), ocr_text=f"receipts {i}{rare}"), vec)
+    assert store.common_words(["receipts", "tangerine", "e-mail"]) == {"receipts"}
+    hits = store.fts_search('"tangerine"', -1e18, 1e18, 50)
+    assert len(hits) == (COMMON_WORDS_FROM + 200) // 100

@@ -1,1 +1,0 @@
-"""Real perception backends for memory ingest until oculi/vision and oculi/voice provide them."""
