@@ -10,7 +10,6 @@ language come from voice.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +27,15 @@ class WhisperSegments:
     def transcribe(self, audio: str) -> Iterator[Utterance]:
         if not Path(audio).is_file():
             raise MemoryInputError(f"no such audio file: {audio}", hint="check the --audio path")
-        # WhisperSTT serialises calls on its model with this lock (CTranslate2 is not
-        # re-entrant); a recording transcribed while the voice pipeline listens must queue too.
-        lock = getattr(self.stt, "_lock", None) or nullcontext()
         # Utterances are handed on as Whisper finishes them, so each is stored (and survives a
         # crash) before the next is transcribed.
-        with lock:
-            try:
-                segments, _info = self.stt.model.transcribe(
-                    audio, beam_size=self.stt.beam_size, vad_filter=True, language=self.stt.language
-                )
-                for seg in segments:
-                    text = seg.text.strip()
-                    if text:
-                        yield Utterance(float(seg.start), float(seg.end), text)
-            except (ValueError, RuntimeError, OSError) as exc:  # PyAV errors subclass these
-                raise MemoryInputError(
-                    f"cannot decode audio {audio}: {exc}", hint="pass a WAV/FLAC/MP3 file"
-                ) from exc
+        try:
+            for start, end, text in self.stt.segments(audio):
+                yield Utterance(start, end, text)
+        except (ValueError, RuntimeError, OSError) as exc:  # PyAV errors subclass these
+            raise MemoryInputError(
+                f"cannot decode audio {audio}: {exc}", hint="pass a WAV/FLAC/MP3 file"
+            ) from exc
 
 
 def load_transcriber(voice: VoiceSettings | None = None, threads: int = 2) -> WhisperSegments:

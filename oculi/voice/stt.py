@@ -16,6 +16,7 @@ Whisper otherwise "hears" stock phrases ("Thank you.") in noise.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -62,7 +63,7 @@ class WhisperSTT:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_store(cls, settings: VoiceSettings) -> "WhisperSTT":
+    def from_store(cls, settings: VoiceSettings) -> WhisperSTT:
         from oculi.models.store import default_store
 
         return cls(default_store().path(settings.stt_model), settings)
@@ -89,6 +90,20 @@ class WhisperSTT:
                 if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)
             ]
         return " ".join(t.strip() for t in texts).strip()
+
+    def segments(self, path: str) -> Iterator[tuple[float, float, str]]:
+        """A whole recording → (start s, end s, text) per spoken segment, as Whisper finishes
+        each (memory stores every one before the next is decoded). faster-whisper decodes
+        the file with PyAV and skips silence with its Silero VAD. Holds the model's lock for
+        the whole recording: CTranslate2 is not re-entrant, a live turn waits."""
+        with self._lock:
+            found, _info = self.model.transcribe(
+                path, beam_size=self.beam_size, vad_filter=True, language=self.language
+            )
+            for seg in found:
+                text = seg.text.strip()
+                if text:
+                    yield float(seg.start), float(seg.end), text
 
     def _short(self, audio: np.ndarray, pad_s: float = 1.0) -> str:
         import ctranslate2
