@@ -34,6 +34,14 @@ def serve(
     allow_private_image_urls: Annotated[
         bool | None, typer.Option(help="let image_url fetch loopback/private addresses (default no)")
     ] = None,
+    realtime: Annotated[
+        bool | None,
+        typer.Option(help="serve the realtime WebSocket API (/v1/realtime) and the HUD (/hud); default on"),
+    ] = None,
+    realtime_preload: Annotated[
+        bool | None,
+        typer.Option(help="load the realtime perception models at start, not on the first session"),
+    ] = None,
     graceful_seconds: Annotated[float, typer.Option(help="time in-flight answers get on stop")] = 30.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
     max_tokens_limit: Annotated[
@@ -56,6 +64,9 @@ def serve(
         merged["api_keys"] = api_key
     merged["max_tokens_default"] = min(settings.llm.max_tokens, merged["max_tokens_limit"])
     merged["temperature_default"] = settings.llm.temperature
+    for key, flag in (("enabled", realtime), ("preload", realtime_preload)):
+        if flag is not None:
+            merged["realtime"] = {**merged["realtime"], key: flag}
     server = ServerSettings.model_validate(merged)
     sock = bind_socket(server)  # before loading: a taken port should not cost a model load
     with err_console.status("loading models…") as status:
@@ -68,6 +79,9 @@ def serve(
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     console.print(f"oculi serving {backends.chat_model} on http://{shown}:{bound_port}/v1")
+    if backends.realtime is not None:
+        console.print(f"realtime API on ws://{shown}:{bound_port}/v1/realtime, "
+                      f"HUD on http://{shown}:{bound_port}/hud")
     serve_app(create_app(backends, server), sock, graceful_seconds=graceful_seconds,
               log_level=log_level)
 

@@ -11,7 +11,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from oculi import __version__
-from oculi.server import routes_audio, routes_chat, routes_embeddings, routes_ops
+from oculi.server import (
+    routes_audio,
+    routes_chat,
+    routes_embeddings,
+    routes_ops,
+    routes_realtime,
+)
 from oculi.server.aux import AuxRunner
 from oculi.server.errors import install_handlers
 from oculi.server.metrics import Metrics, MetricsMiddleware
@@ -36,6 +42,8 @@ def create_app(backends: Backends, settings: ServerSettings | None = None) -> Fa
         # still generating is cancelled here, and the worker threads are joined.
         if backends.chat is not None:
             backends.chat.close()
+        if backends.realtime is not None:
+            backends.realtime.close()
         aux.close()
 
     app = FastAPI(
@@ -48,6 +56,8 @@ def create_app(backends: Backends, settings: ServerSettings | None = None) -> Fa
     install_handlers(app)
     for r in (routes_ops.router, routes_chat.router, routes_embeddings.router, routes_audio.router):
         app.include_router(r)
+    if settings.realtime.enabled:
+        routes_realtime.install(app)  # /v1/realtime and /hud
     for r in backends.routers:
         app.include_router(r)
 

@@ -57,20 +57,51 @@ def load_backends(
         backends.embedder = _optional(  # type: ignore[assignment]
             "embeddings (minilm-l6-v2)",
             lambda: MiniLMEmbedder(store.path("minilm-l6-v2")), progress, warn)
+    realtime = server.realtime.enabled
+    stt = tts = None
     if audio:
         from oculi.server.backends.hibari_tts import HibariSynthesizer
         from oculi.server.backends.whisper import WhisperTranscriber
 
-        backends.transcriber = _optional(  # type: ignore[assignment]
-            "speech-to-text (whisper-base)",
-            lambda: WhisperTranscriber(store.path("whisper-base")), progress, warn)
-        backends.speech = _optional(  # type: ignore[assignment]
-            "text-to-speech (hibari-tts)",
-            lambda: (store.path("hibari-tts"), HibariSynthesizer())[1], progress, warn)
+        if realtime:
+            # The realtime sessions need the voice subsystem's Whisper and hibari; the HTTP
+            # endpoints share those instances rather than loading a second copy of each.
+            from oculi.voice.stt import WhisperSTT
+            from oculi.voice.tts import HibariTTS
+
+            voice = settings.voice
+            stt = _optional(f"speech-to-text ({voice.stt_model})",
+                            lambda: WhisperSTT(store.path(voice.stt_model), voice), progress, warn)
+            tts = _optional("text-to-speech (hibari-tts)",
+                            lambda: (store.path("hibari-tts"), HibariTTS(voice))[1], progress, warn)
+            if stt is not None:
+                backends.transcriber = WhisperTranscriber.sharing(stt, model_id=voice.stt_model)
+            if tts is not None:
+                backends.speech = HibariSynthesizer.sharing(tts)
+        else:
+            backends.transcriber = _optional(  # type: ignore[assignment]
+                "speech-to-text (whisper-base)",
+                lambda: WhisperTranscriber(store.path("whisper-base")), progress, warn)
+            backends.speech = _optional(  # type: ignore[assignment]
+                "text-to-speech (hibari-tts)",
+                lambda: (store.path("hibari-tts"), HibariSynthesizer())[1], progress, warn)
     if image_text:
         from oculi.server.backends.ocr_describer import OcrImageDescriber
 
         backends.images = _optional(  # type: ignore[assignment]
             "image reader (rapidocr-ppocrv4)",
             lambda: (store.path("rapidocr-ppocrv4"), OcrImageDescriber())[1], progress, warn)
+    if realtime:
+        from oculi.realtime.runtime import RealtimeRuntime
+
+        backends.realtime = RealtimeRuntime(
+            server.realtime, voice=settings.voice, vision=settings.vision, chat=backends.chat,
+            chat_model=mid, store=store, stt=stt, tts=tts,  # type: ignore[arg-type]
+        )
+        runtime = backends.realtime
+        if server.realtime.preload:
+            _optional("realtime models (VAD, perception)", lambda: runtime.load(progress),
+                      progress, warn)
+        else:
+            progress("realtime models (VAD, perception) load on the first session")
     return backends

@@ -53,12 +53,16 @@ async def get_model(model_id: str, request: Request) -> dict[str, Any]:
 async def health(request: Request) -> dict[str, Any]:
     state = get_state(request)
     chat = state.backends.chat
+    rt = state.backends.realtime
     return {
         "status": "ok",
         "uptime_seconds": round(time.time() - state.started, 1),
         "models": {kind: mid for mid, kind in _served(request)},
         "chat": None if chat is None else
         {"slots": chat.slots, "active": chat.active, "waiting": chat.waiting},
+        "realtime": None if rt is None else
+        {"sessions": rt.sessions, "max_sessions": rt.settings.max_sessions,
+         "models_loaded": rt.loaded},
     }
 
 

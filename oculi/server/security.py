@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,7 +17,8 @@ from oculi.errors import ConfigError
 from oculi.server.errors import ApiError
 from oculi.server.settings import ServerSettings
 
-OPEN_PATHS = ("/health",)
+OPEN_PATHS = ("/health", "/hud")
+OPEN_PREFIXES = ("/hud/",)  # the HUD's static files; its socket needs the key
 
 
 def is_loopback(host: str) -> bool:
@@ -49,25 +51,46 @@ async def _send_error(send: Send, err: ApiError) -> None:
 
 
 class ApiKeyMiddleware:
+    """Bearer keys for HTTP and WebSocket alike.
+
+    Browsers cannot set headers on a WebSocket, so a WebSocket may also carry the key as
+    `?api_key=KEY`; a refused WebSocket is closed before it is accepted (the client sees
+    HTTP 403). The HUD page itself holds no data and is open, like /health.
+    """
+
     def __init__(self, app: ASGIApp, keys: list[str]) -> None:
         self.app = app
         self.keys = [k.encode() for k in keys]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.keys or scope["path"] in OPEN_PATHS:
-            await self.app(scope, receive, send)
-            return
+    def _valid(self, token: bytes) -> bool:
+        return any(hmac.compare_digest(token.strip(), k) for k in self.keys)  # constant time
+
+    def _allowed(self, scope: Scope) -> bool:
         auth = dict(scope["headers"]).get(b"authorization", b"")
         scheme, _, token = auth.partition(b" ")
-        ok = scheme.lower() == b"bearer" and any(
-            hmac.compare_digest(token.strip(), k) for k in self.keys  # constant time per key
-        )
-        if not ok:
-            await _send_error(send, ApiError(
-                401, "a valid API key is required (Authorization: Bearer KEY)",
-                code="invalid_api_key"))
+        if scheme.lower() == b"bearer" and self._valid(token):
+            return True
+        if scope["type"] == "websocket":
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            return any(self._valid(k.encode()) for k in query.get("api_key", []))
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] not in ("http", "websocket") or not self.keys
+                or scope["path"] in OPEN_PATHS or scope["path"].startswith(OPEN_PREFIXES)):
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        if self._allowed(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008,
+                        "reason": "a valid API key is required"})
+            return
+        await _send_error(send, ApiError(
+            401, "a valid API key is required (Authorization: Bearer KEY)",
+            code="invalid_api_key"))
 
 
 class BodyLimitMiddleware:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from oculi.realtime.settings import RealtimeSettings
+
 
 class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -27,3 +29,6 @@ class ServerSettings(BaseModel):
     max_tokens_limit: int = Field(4096, ge=1)
     temperature_default: float = Field(0.2, ge=0.0, le=2.0)
     speech_voices: list[str] = Field(default_factory=lambda: ["heart"])
+    realtime: RealtimeSettings = Field(
+        default_factory=RealtimeSettings, description="the realtime WebSocket API and the HUD"
+    )

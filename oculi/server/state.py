@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 
@@ -12,6 +13,9 @@ from oculi.server.errors import ApiError
 from oculi.server.metrics import Metrics
 from oculi.server.scheduler import ChatScheduler
 from oculi.server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from oculi.realtime.runtime import RealtimeRuntime
 
 
 @dataclass
@@ -24,7 +28,8 @@ class Backends:
     transcriber: Transcriber | None = None
     speech: SpeechSynthesizer | None = None
     images: ImageDescriber | None = None
-    # Later: the realtime WebSocket API and the HUD page plug in here as routers.
+    # the realtime WebSocket API (/v1/realtime) and the HUD page (/hud) need this
+    realtime: RealtimeRuntime | None = None
     routers: list[APIRouter] = field(default_factory=list)
 
 
