@@ -29,15 +29,13 @@ _END = None
 class SocketAudioSource:
     """An `AudioSource` fed by the session with PCM from the socket."""
 
-    def __init__(self, rate: int, channels: int, *, max_seconds: float = 20.0,
-                 before_pull: Callable[[], None] | None = None) -> None:
+    def __init__(self, rate: int, channels: int, *, max_seconds: float = 20.0) -> None:
         self.rate, self.channels = rate, channels
         self._resample = StreamResampler(rate, channels)
         # samples, a control step (push-to-talk) to run in order with them, or the end
         self._queue: asyncio.Queue[np.ndarray | Callable[[], None] | None] = asyncio.Queue()
         self._queued = 0
         self._limit = int(max_seconds * SAMPLE_RATE)
-        self._before_pull = before_pull or (lambda: None)
         self.dropped_samples = 0
         self.received_samples = 0
 
@@ -83,7 +81,6 @@ class SocketAudioSource:
 
     async def stream(self) -> AsyncIterator[AudioFrame]:
         while True:
-            self._before_pull()  # the previous frame is fully processed now
             samples = await self._queue.get()
             if samples is _END:
                 return

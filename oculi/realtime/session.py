@@ -84,7 +84,6 @@ class RealtimeSession:
         self._out: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         self._close_code = CLOSE_NORMAL
         self._counted = False
-        self._was_speaking = False
         self._tasks: list[asyncio.Task[Any]] = []
         self.pipeline: VoicePipeline | None = None
         self.source: SocketAudioSource | None = None
@@ -169,9 +168,7 @@ class RealtimeSession:
         if self.source is not None:
             self.source.close()
         if self.pipeline is not None:
-            answer = getattr(self.pipeline, "_answer", None)  # no public "stop answering" yet
-            if answer is not None and not answer.done():
-                answer.cancel()
+            self.pipeline.interrupt()
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -289,8 +286,7 @@ class RealtimeSession:
         assert rt.chat is not None
         voice = rt.voice.model_copy(update={"output_chunk_ms": rt.settings.output_chunk_ms})
         self.source = SocketAudioSource(event.audio.rate, event.audio.channels,
-                                        max_seconds=rt.settings.audio_queue_seconds,
-                                        before_pull=self._observe_turns)
+                                        max_seconds=rt.settings.audio_queue_seconds)
         self.sink = SocketAudioSink(self.send_bytes_threadsafe)
         self.frames = FrameWorker(models.perceiver, rt.perception_x, self.emit,
                                   interval_s=rt.settings.overlay_interval_s,
@@ -340,22 +336,12 @@ class RealtimeSession:
         )
 
     # ------------------------------------------------------------------ pipeline events
-    def _observe_turns(self) -> None:
-        """Called before the pipeline pulls the next chunk: the last one is fully processed,
-        so a turn that just ended is reported here, ahead of its transcript."""
-        if self.pipeline is None:
-            return
-        speaking = self.pipeline.turns.speaking
-        if self._was_speaking and not speaking:
-            t = self.pipeline.turns.last_voiced_at - self.t0
-            self.emit(SpeechStoppedEvent(turn=self.turn, t=round(t, 3)))
-        self._was_speaking = speaking
-
     def _on_voice_event(self, ev: vf.Event) -> None:
         if isinstance(ev, vf.SpeechStarted):
             self.turn += 1
-            self._was_speaking = True
             self.emit(SpeechStartedEvent(turn=self.turn, t=round(ev.at - self.t0, 3)))
+        elif isinstance(ev, vf.SpeechStopped):
+            self.emit(SpeechStoppedEvent(turn=self.turn, t=round(ev.at - self.t0, 3)))
         elif isinstance(ev, vf.PartialTranscript):
             self.emit(TranscriptPartial(turn=self.turn, text=ev.text))
         elif isinstance(ev, vf.FinalTranscript):

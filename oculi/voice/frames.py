@@ -50,6 +50,14 @@ class SpeechStarted:
 
 
 @dataclass
+class SpeechStopped:
+    """The silence rule ended the turn; `at` is the last voiced frame, before the transcript."""
+
+    at: float
+    type: Literal["speech_stopped"] = "speech_stopped"
+
+
+@dataclass
 class UserTurn:
     """The user finished speaking: the whole utterance, and when speech really ended."""
 
@@ -158,6 +166,7 @@ class ErrorFrame:
 Event = (
     WakeWordDetected
     | SpeechStarted
+    | SpeechStopped
     | UserTurn
     | PartialTranscript
     | FinalTranscript

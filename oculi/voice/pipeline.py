@@ -39,6 +39,7 @@ from oculi.voice.frames import (
     Interrupted,
     PartialTranscript,
     SpeechStarted,
+    SpeechStopped,
     TurnDone,
     TurnLatency,
     UserTurn,
@@ -128,6 +129,13 @@ class VoicePipeline:
         self.gate.release()
         self._release_requested = True
 
+    def interrupt(self) -> None:
+        """Stop the answer being spoken (and any held one), as barge-in does; the history keeps
+        only what was played. For clients with a stop button."""
+        self._drop_held()
+        if self._answer is not None and not self._answer.done():
+            self._answer.cancel()
+
     @property
     def answering(self) -> bool:
         return self._answer is not None and not self._answer.done()
@@ -169,6 +177,7 @@ class VoicePipeline:
                     last_partial = frame.captured_at
                 else:
                     self.gate.turn_ended()
+                    self._emit(SpeechStopped(ev.at))
                     assert ev.audio is not None
                     draft = self._draft[1] if self._draft and self._draft[0] == ev.at else None
                     self._draft = None

@@ -60,7 +60,7 @@ class WhisperSTT:
         self.short_context = settings.stt_short_context
         self.beam_size = settings.stt_beam_size
         self.language = settings.language
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     @classmethod
     def from_store(cls, settings: VoiceSettings) -> WhisperSTT:
@@ -71,7 +71,7 @@ class WhisperSTT:
     def transcribe(self, audio: np.ndarray, *, partial: bool = False) -> str:
         if len(audio) < SAMPLE_RATE // 10:  # under 0.1 s: nothing Whisper can use
             return ""
-        with self._lock:
+        with self.lock:
             if self.short_context and len(audio) < 28 * SAMPLE_RATE:
                 return self._short(audio.astype(np.float32))
             segments, _info = self.model.transcribe(
@@ -96,7 +96,7 @@ class WhisperSTT:
         each (memory stores every one before the next is decoded). faster-whisper decodes
         the file with PyAV and skips silence with its Silero VAD. Holds the model's lock for
         the whole recording: CTranslate2 is not re-entrant, a live turn waits."""
-        with self._lock:
+        with self.lock:
             found, _info = self.model.transcribe(
                 path, beam_size=self.beam_size, vad_filter=True, language=self.language
             )

@@ -44,17 +44,17 @@ class HibariTTS:
             from hibari import Hibari
         except ImportError as exc:
             raise VoiceModelMissing("text-to-speech needs hibari-tts", hint="pip install hibari-tts==0.2.1") from exc
-        self._tts = Hibari(voice="heart", threads=settings.tts_threads)
-        self.sample_rate: int = int(self._tts.sample_rate)
+        self.model = Hibari(voice="heart", threads=settings.tts_threads)
+        self.sample_rate: int = int(self.model.sample_rate)
         self.speed = settings.tts_speed
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     def synthesize(self, text: str) -> np.ndarray:
         text = _MARKDOWN.sub("", text).strip()
         if not text:
             return np.zeros(0, np.float32)
-        with self._lock:
-            return np.asarray(self._tts(text, speed=self.speed, seed=0), dtype=np.float32)
+        with self.lock:
+            return np.asarray(self.model(text, speed=self.speed, seed=0), dtype=np.float32)
 
 
 class SentenceChunker:

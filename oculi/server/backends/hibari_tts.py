@@ -28,8 +28,8 @@ class HibariSynthesizer:
         """Speak with the voice pipeline's `HibariTTS` model (and its lock)."""
         self = cls.__new__(cls)
         self.sample_rate = int(tts.sample_rate)
-        self._tts = tts._tts
-        self._lock = tts._lock
+        self._tts = tts.model
+        self._lock = tts.lock
         return self
 
     def synthesize(self, text: str, *, voice: str, speed: float = 1.0) -> bytes:

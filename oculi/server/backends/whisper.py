@@ -31,7 +31,7 @@ class WhisperTranscriber:
         self = cls.__new__(cls)
         self.model_id = model_id
         self.model = stt.model
-        self._lock = stt._lock
+        self._lock = stt.lock
         return self
 
     def transcribe(
