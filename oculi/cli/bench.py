@@ -90,3 +90,75 @@ def bench_llm(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result.to_json(), indent=2))
     console.print(f"[dim]written {out}[/]")
+
+
+@app.command("soak")
+def bench_soak(
+    minutes: Annotated[float, typer.Option(help="how long the load runs", min=0.1)] = 30.0,
+    model: Annotated[str, typer.Option(help="catalog id of the chat model the server runs")] = (
+        "smollm2-135m-instruct"),
+    chat_clients: Annotated[int, typer.Option(help="concurrent streaming chat clients", min=0)] = 2,
+    embed_clients: Annotated[int, typer.Option(help="concurrent embeddings clients", min=0)] = 1,
+    transcribe_clients: Annotated[int, typer.Option(help="concurrent transcription clients", min=0)] = 1,
+    realtime_clients: Annotated[
+        int, typer.Option(help="concurrent realtime voice sessions (push-to-talk turns)", min=0)] = 0,
+    ingest: Annotated[bool, typer.Option(help="ingest memories in a separate process meanwhile")] = True,
+    slots: Annotated[int, typer.Option(help="the server's chat slots", min=1)] = 2,
+    queue_size: Annotated[int, typer.Option(help="the server's queue (beyond it: 503)", min=1)] = 4,
+    max_tokens: Annotated[int, typer.Option(help="answer length per chat request", min=1)] = 32,
+    sample_s: Annotated[float, typer.Option(help="seconds between resource samples", min=0.5)] = 5.0,
+    pause_s: Annotated[float, typer.Option(help="think time between a client's requests", min=0)] = 0.5,
+    out: Annotated[Path, typer.Option(help="where to write the JSON result")] = Path(
+        "bench-results/soak.json"),
+) -> None:
+    """Soak a live `oculi serve` on loopback: concurrent chat, embeddings, transcription,
+    realtime sessions and memory ingest for --minutes. Passes when nothing fails except
+    documented 503s, RSS grows < 5 % after warm-up, and no thread, file handle or temp file
+    is left behind. Exits 1 when it does not pass."""
+    from oculi.bench import soak
+    from oculi.errors import OculiError
+    from oculi.models.store import default_store
+
+    store = default_store()
+    if not store.status(store.get(model)).installed:
+        raise OculiError(f"model '{model}' is not installed", hint=f"run `oculi models pull {model}`",
+                         code="model_not_installed")
+    cfg = soak.SoakConfig(
+        minutes=minutes, model=model, chat_clients=chat_clients, embed_clients=embed_clients,
+        transcribe_clients=transcribe_clients, realtime_clients=realtime_clients, ingest=ingest,
+        slots=slots, queue_size=queue_size, max_tokens=max_tokens, sample_s=sample_s, pause_s=pause_s,
+        threads=load_settings().llm.threads,
+    )
+    with err_console.status("soak: starting…") as status:
+        result = soak.run(cfg, progress=lambda m: status.update(f"soak: {m}"))
+    data = result.to_json()
+    t = Table(title=f"oculi bench soak — {model}, {result.duration_s / 60:.1f} min on loopback")
+    for col in ("kind", "requests", "ok", "503", "errors", "per s", "p50 (s)", "p95 (s)"):
+        t.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, k in data["kinds"].items():
+        t.add_row(kind, str(k["requests"]), str(k["ok"]), str(k["busy_503"]), str(k["errors"]),
+                  f"{k['per_s']:.2f}", f"{k['p50_s']:.2f}" if k["p50_s"] is not None else "—",
+                  f"{k['p95_s']:.2f}" if k["p95_s"] is not None else "—")
+    console.print(t)
+    r = Table(title="resources (after warm-up → end of load → idle)")
+    for col in ("process", "RSS MB", "growth", "threads", "open files", "temp files"):
+        r.add_column(col, justify="left" if col == "process" else "right")
+    for proc, v in data["resources"].items():
+        r.add_row(proc, f"{v['rss_after_warmup_mb']:.0f} → {v['rss_end_mb']:.0f}",
+                  f"{v['rss_growth_pct']:+.1f}%",
+                  f"{v['threads_warm']} → {v['threads_max']} → {v['threads_final']}",
+                  f"{v['fds_warm']} → {v['fds_max']} → {v['fds_final']}",
+                  f"{v['tmp_files_warm']} → {v['tmp_files_final']}")
+    console.print(r)
+    if result.load_average:
+        la = result.load_average
+        console.print(f"[dim]machine load average at the end: {la[0]:.1f} {la[1]:.1f} {la[2]:.1f} "
+                      f"on {data['cpu_count']} CPUs (latencies include waiting for the CPU)[/]")
+    for problem in data["problems"]:
+        console.print(f"[red]✗[/] {problem}")
+    if data["passed"]:
+        console.print("[green]✓ passed[/]: no errors beyond 503, growth under 5 %, nothing leaked")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2))
+    console.print(f"[dim]written {out}[/]")
+    raise typer.Exit(0 if data["passed"] else 1)

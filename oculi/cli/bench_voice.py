@@ -24,6 +24,7 @@ def bench_voice(
     """Voice-to-voice latency (end of your speech → first answer audio sample) over synthesised and
     real spoken questions, played at speaking pace; per-stage p50/p95; a batch reference chain
     measured in the same run; and the speech-to-text word error rate on the real recordings."""
+    from oculi.cli.checks import require_folder, require_model
     from oculi.config import load_settings
     from oculi.llm.loader import load_engine
     from oculi.voice import bench
@@ -32,6 +33,8 @@ def bench_voice(
     settings = load_settings()
     settings.llm.threads = threads
     model_id = model or settings.llm.model
+    require_model(model_id)
+    require_folder(speech_dir, "--speech-dir", "--speech-dir")
     vs = settings.voice.model_copy(update={"stt_threads": threads})
     if silence_ms is not None:
         vs.end_of_turn_silence_ms = silence_ms

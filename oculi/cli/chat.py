@@ -26,6 +26,39 @@ def _read_json(path: Path | None, what: str) -> Any:
         raise typer.BadParameter(f"cannot read {what} from {path}: {exc}") from exc
 
 
+def _check_tools(tools: Any, path: Path | None) -> list[dict[str, Any]] | None:
+    """An OpenAI `tools` list: checked here, before a model loads, so a wrong file is one line."""
+    if tools is None:
+        return None
+    ok = isinstance(tools, list) and all(
+        isinstance(t, dict)
+        and isinstance(t.get("function"), dict)
+        and isinstance(t["function"].get("name"), str)
+        and isinstance(t["function"].get("parameters", {}), dict)
+        for t in tools
+    )
+    if not ok:
+        raise typer.BadParameter(
+            f"{path} is not an OpenAI tools list: expected "
+            '[{"type": "function", "function": {"name": ..., "parameters": {...}}}, ...]'
+        )
+    return tools
+
+
+def _check_schema(schema: Any, path: Path | None) -> dict[str, Any] | None:
+    if schema is None:
+        return None
+    if not isinstance(schema, dict):
+        raise typer.BadParameter(f"{path} is not a JSON schema: expected a JSON object")
+    try:
+        import jsonschema
+
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise typer.BadParameter(f"{path} is not a valid JSON schema: {exc.message}") from exc
+    return schema
+
+
 def _answer(
     engine: LlamaEngine,
     history: list[ChatMessage],
@@ -95,8 +128,8 @@ def chat(
 ) -> None:
     """Chat with the on-device LLM. Answers stream as they are generated; Ctrl-C stops one."""
     settings = load_settings()
-    tool_list = _read_json(tools, "tools")
-    schema_obj = _read_json(schema, "schema")
+    tool_list = _check_tools(_read_json(tools, "tools"), tools)
+    schema_obj = _check_schema(_read_json(schema, "schema"), schema)
     with err_console.status(f"loading {model or settings.llm.model}…"):
         engine = load_engine(settings, model)
     opts = GenerationOptions(

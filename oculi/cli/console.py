@@ -22,7 +22,7 @@ err_console = Console(stderr=True)
 
 
 @contextmanager
-def byte_progress(description: str) -> Iterator["ByteProgress"]:
+def byte_progress(description: str) -> Iterator[ByteProgress]:
     """A progress bar per file, fed with (file name, bytes done, total) callbacks."""
     with Progress(
         TextColumn("[bold]{task.description}"),

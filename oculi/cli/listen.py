@@ -71,6 +71,7 @@ def listen(
 ) -> None:
     """Speak to oculi and hear it answer. With --audio, answer one recorded question and print the
     transcript, the answer and the latency record; otherwise listen live until Ctrl-C."""
+    from oculi.cli.checks import require_model
     from oculi.config import load_settings
     from oculi.llm.loader import load_engine
     from oculi.voice.agent import LlmAgent
@@ -94,6 +95,7 @@ def listen(
         err_console.print(f"[yellow]{err.code}[/]: {err.message} — {err.hint}", highlight=False)
     question = read_audio(audio) if audio is not None else None  # bad files fail before models load
     mic = MicrophoneSource() if audio is None and pcm_port is None else None  # so does a missing mic
+    require_model(model or settings.llm.model)  # and a wrong model id, before speech models load
 
     with err_console.status("loading speech models and the LLM…"):
         models = VoiceModels.load(vs)

@@ -75,15 +75,36 @@ def assemble(
         tmp.unlink(missing_ok=True)
 
 
+def is_partial(path: Path) -> bool:
+    """A leftover of an interrupted write: assembled files and manifests both use this suffix."""
+    return path.name.endswith(PARTIAL_SUFFIX)
+
+
 def remove_stale_partials(folder: Path) -> list[Path]:
     """Delete leftovers of an interrupted assembly (callers hold the folder's lock)."""
     removed = []
     if folder.is_dir():
         for p in folder.iterdir():
-            if p.name.endswith(PARTIAL_SUFFIX):
+            if is_partial(p):
                 p.unlink(missing_ok=True)
                 removed.append(p)
     return removed
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a small file (a manifest) the same way as a model file: temporary name, fsync,
+    rename, fsync the folder — so a crash leaves the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = partial_path(path)
+    try:
+        with tmp.open("wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _fsync_dir(folder: Path) -> None:

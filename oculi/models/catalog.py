@@ -83,7 +83,7 @@ class ModelSpec(BaseModel):
     source_path: str | None = None  # local models: the user's file
 
     @model_validator(mode="after")
-    def _check_provider_fields(self) -> "ModelSpec":
+    def _check_provider_fields(self) -> ModelSpec:
         if self.provider == "registry" and not all(f.parts for f in self.files):
             raise ValueError(f"{self.id}: every registry file needs parts")
         if self.provider == "hub" and not self.repo:

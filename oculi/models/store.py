@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from oculi.errors import ChecksumMismatch, ModelNotInstalled, OculiError
-from oculi.models.assemble import assemble, remove_stale_partials, sha256_file
+from oculi.models.assemble import (
+    assemble,
+    is_partial,
+    remove_stale_partials,
+    sha256_file,
+    write_atomic,
+)
 from oculi.models.catalog import Catalog, ModelSpec, builtin_catalog
 from oculi.models.providers import hub, local_file, registry_package
 from oculi.models.resources import require_disk
@@ -239,22 +244,54 @@ class ModelStore:
 
     @staticmethod
     def _atomic_json(path: Path, data: dict) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(data, indent=2).encode("utf-8"))
 
     @contextmanager
-    def _lock(self, folder: Path) -> Iterator[None]:
+    def _lock(self, folder: Path, *, wait: bool = True) -> Iterator[bool]:
+        """Hold the folder's pull lock; with wait=False, yield False at once if another
+        process holds it (a pull is running there)."""
         with (folder / ".lock").open("w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                yield
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def recover(self) -> list[Path]:
+        """Remove what an interrupted pull (kill -9, power cut) left behind.
+
+        Only folders whose lock is free are touched: a pull running in another process holds
+        its folder's lock, and its temporary files are not leftovers. Nothing half-written is
+        ever under a real name (see assemble.py), so deleting temporaries is all recovery needs.
+        """
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        for folder in self.root.iterdir():
+            if not folder.is_dir():
+                continue
+            leftovers = [p for p in folder.iterdir() if is_partial(p) or p.name == ".download"]
+            if not leftovers:
+                continue
+            with self._lock(folder, wait=False) as held:
+                if not held:
+                    continue
+                removed += remove_stale_partials(folder)
+                staging = folder / ".download"
+                if staging.exists():
+                    shutil.rmtree(staging, ignore_errors=True)
+                    removed.append(staging)
+        return removed
+
 
 def default_store() -> ModelStore:
+    """The user's model cache, with leftovers of any interrupted pull cleaned up first."""
     from oculi.paths import Paths
 
-    return ModelStore(Paths.from_env().models)
+    store = ModelStore(Paths.from_env().models)
+    store.recover()
+    return store

@@ -11,6 +11,7 @@ a phone photo taken sideways is read upright (OCR fails on rotated text).
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from pathlib import Path
 
@@ -52,22 +53,39 @@ def decode_image_bytes(data: bytes, name: str = "image", max_pixels: int = 40_00
             f"{name} is not an image (its content looks like {what})",
             hint="give a JPEG, PNG or WebP file",
         ) from exc
+    except _DECODER_ERRORS as exc:  # a known format whose header is damaged
+        raise _damaged(name, None, exc) from exc
     width, height = img.size
     check_pixels(width, height, max_pixels, name)
     try:
         img.load()
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageDecodeError(
-            f"{name}: the {img.format or 'image'} data is damaged or truncated ({exc})",
-            hint="the file was cut short or corrupted; take or copy it again",
-        ) from exc
+    except _DECODER_ERRORS as exc:
+        raise _damaged(name, img.format, exc) from exc
     try:
         img = ImageOps.exif_transpose(img)
     except Exception:  # noqa: BLE001, S110 - a broken EXIF block must not lose an otherwise good photo
         pass
-    if img.mode != "RGB":
-        img = img.convert("RGB")
-    return np.asarray(img, dtype=np.uint8).copy()
+    try:
+        if img.mode != "RGB":
+            img = img.convert("RGB")
+        return np.asarray(img, dtype=np.uint8).copy()
+    except _DECODER_ERRORS as exc:  # e.g. a palette image whose palette is cut off
+        raise _damaged(name, img.format, exc) from exc
+
+
+# What Pillow's format plugins raise on hostile bytes (found by fuzzing: a header cut short is
+# an OSError, a bad chunk a SyntaxError, a wrong count a struct.error or IndexError, ...).
+_DECODER_ERRORS = (
+    OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError,
+    ZeroDivisionError, OverflowError,
+)
+
+
+def _damaged(name: str, fmt: str | None, exc: BaseException) -> ImageDecodeError:
+    return ImageDecodeError(
+        f"{name}: the {fmt or 'image'} data is damaged or truncated ({exc or type(exc).__name__})",
+        hint="the file was cut short or corrupted; take or copy it again",
+    )
 
 
 def decode_image_file(path: Path, max_pixels: int = 40_000_000) -> np.ndarray:

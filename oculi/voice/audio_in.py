@@ -13,10 +13,14 @@ from typing import Literal
 
 import numpy as np
 
-from oculi.voice.errors import AudioDecodeError, EmptyAudio
+from oculi.voice.errors import AudioDecodeError, AudioTooLong, EmptyAudio
 from oculi.voice.frames import SAMPLE_RATE
 
 Channel = Literal["mix", "left", "right"]
+
+# A spoken question is seconds long; an hour of 16 kHz float32 is already 230 MB. Longer files
+# are refused (from the header when it says, else while decoding) instead of filling memory.
+MAX_SECONDS = 3600.0
 
 
 def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
@@ -73,11 +77,31 @@ def _wav_declared_bytes(path: Path) -> tuple[int, int] | None:
         return None
 
 
-def read_audio(path: Path, *, channel: Channel = "mix", target_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Decode a whole file to mono float32 at `target_rate` (16 kHz), or raise a clear AudioError."""
+def _too_long(name: str, seconds: float, max_seconds: float, exact: bool) -> AudioTooLong:
+    what = f"{seconds:.0f} s long" if exact else f"longer than {seconds:.0f} s"
+    return AudioTooLong(
+        f"{name} is {what}, more than the {max_seconds:.0f} s limit",
+        hint="cut the recording into shorter pieces (a question is seconds, not hours)",
+    )
+
+
+def read_audio(
+    path: Path,
+    *,
+    channel: Channel = "mix",
+    target_rate: int = SAMPLE_RATE,
+    max_seconds: float = MAX_SECONDS,
+) -> np.ndarray:
+    """Decode a whole file to mono float32 at `target_rate` (16 kHz), or raise a clear AudioError.
+
+    Samples come back within [-1, 1] (float files may hold louder values, NaN or inf, which
+    would poison the models); files longer than `max_seconds` are refused before they fill memory.
+    """
     import av
 
     path = Path(path)
+    if path.is_dir():
+        raise AudioDecodeError(f"{path} is a folder, not an audio file", hint="give one wav/flac/mp3 file")
     if not path.is_file():
         raise AudioDecodeError(f"audio file not found: {path}", hint="check the path")
     if path.stat().st_size == 0:
@@ -95,7 +119,7 @@ def read_audio(path: Path, *, channel: Channel = "mix", target_rate: int = SAMPL
         container = av.open(str(path))
     except (av.FFmpegError, ValueError, OSError) as exc:
         raise AudioDecodeError(
-            f"{path.name} is not a readable audio file: {exc}",
+            f"{path.name} is not a readable audio file: {getattr(exc, 'strerror', None) or exc}",
             hint="use a wav, flac, mp3 or ogg file",
         ) from exc
     parts: list[np.ndarray] = []
@@ -104,6 +128,12 @@ def read_audio(path: Path, *, channel: Channel = "mix", target_rate: int = SAMPL
             raise AudioDecodeError(f"{path.name} has no audio stream", hint="use an audio file")
         stream = container.streams.audio[0]
         rate = stream.rate or 0
+        if rate <= 0:
+            raise AudioDecodeError(f"{path.name} declares no sample rate", hint="re-export the file")
+        declared_s = _declared_seconds(container, stream)
+        if declared_s is not None and declared_s > max_seconds:
+            raise _too_long(path.name, declared_s, max_seconds, exact=True)
+        limit = int(max_seconds * rate)
         try:
             for frame in container.decode(stream):
                 arr = frame.to_ndarray()
@@ -115,6 +145,9 @@ def read_audio(path: Path, *, channel: Channel = "mix", target_rate: int = SAMPL
                 arr = _to_float(arr)
                 parts.append(to_mono(arr, channel))
                 decoded += frame.samples
+                if decoded > limit:  # a header that lied, or none: stop before memory runs out
+                    parts.clear()
+                    raise _too_long(path.name, max_seconds, max_seconds, exact=False)
         except (av.FFmpegError, ValueError) as exc:
             got = decoded / rate if rate else 0.0
             raise AudioDecodeError(
@@ -124,7 +157,17 @@ def read_audio(path: Path, *, channel: Channel = "mix", target_rate: int = SAMPL
     samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
     if len(samples) == 0:
         raise EmptyAudio(f"{path.name} holds no audio samples", hint="record the question again")
+    samples = np.clip(np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
     return resample(samples, rate, target_rate)
+
+
+def _declared_seconds(container, stream) -> float | None:  # PyAV container and stream
+    """Duration from the header (stream, else container), or None when it does not say."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / 1_000_000  # AV_TIME_BASE
+    return None
 
 
 def _to_float(arr: np.ndarray) -> np.ndarray:

@@ -23,6 +23,12 @@ class EmptyAudio(AudioError):
     code = "audio_empty"
 
 
+class AudioTooLong(AudioError):
+    """Longer than the configured limit: refused before it fills memory."""
+
+    code = "audio_too_long"
+
+
 class NoSpeech(AudioError):
     """Audio arrived but voice activity detection found nobody speaking."""
 
