@@ -15,7 +15,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -75,7 +75,9 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def _check_host(host: str, port: int, allow_private: bool) -> None:
+async def _check_host(host: str, port: int, allow_private: bool) -> str:
+    """The address to connect to: resolved once, checked, and then used for the connection
+    itself — a second lookup could answer differently (DNS rebinding)."""
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -91,6 +93,18 @@ async def _check_host(host: str, port: int, allow_private: bool) -> None:
             param="messages",
             code="image_url_forbidden",
         )
+    return infos[0][4][0]
+
+
+def _pinned(parts: SplitResult, address: str, port: int) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL with the checked address in place of the name, and the Host header and TLS
+    server name (SNI, certificate check) that keep the original name."""
+    literal = f"[{address}]" if ":" in address else address
+    target = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
+    host = parts.hostname or ""
+    host_header = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return target, {"Host": host_header}, extensions
 
 
 async def fetch_image(url: str, *, max_bytes: int, timeout: float, allow_private: bool) -> FetchedImage:
@@ -103,10 +117,12 @@ async def fetch_image(url: str, *, max_bytes: int, timeout: float, allow_private
                 raise invalid(f"image URLs must be data:, http: or https:, not '{parts.scheme}:'",
                               param="messages", code="image_url_forbidden")
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            await _check_host(parts.hostname, port, allow_private)
+            address = await _check_host(parts.hostname, port, allow_private)
+            target, headers, extensions = _pinned(parts, address, port)
             try:
                 async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
-                    async with client.stream("GET", url) as resp:
+                    async with client.stream("GET", target, headers=headers,
+                                             extensions=extensions) as resp:
                         if resp.is_redirect and "location" in resp.headers:
                             url = urljoin(url, resp.headers["location"])
                             continue

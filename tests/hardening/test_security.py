@@ -6,7 +6,9 @@ Already covered elsewhere (not repeated here): non-loopback bind without a key r
 plugins and MCP servers only when configured (tests/tools/test_plugins.py, test_mcp.py).
 Added here: every spelling of "the whole network" and of loopback for the bind rule; keys
 compared in constant time, whatever their length; SSRF through alternative IP spellings and
-DNS rebinding; path traversal on the HUD's static files and in the memory tool's paths.
+DNS rebinding; path traversal on the HUD's static files. (File-taking tools are checked in
+tests/tools: every one goes through `oculi.tools.files.inside`; the memory tools take text,
+never a path.)
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -156,12 +157,6 @@ def test_other_spellings_of_loopback_are_refused(loopback_image: str, host: str)
     assert HITS == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server helper: SSRF by DNS rebinding — oculi/server/images.py checks the addresses from "
-    "one getaddrinfo() and lets httpx resolve the name again to connect; a name that answers "
-    "a public address first and 127.0.0.1 next reaches loopback. Fix: connect to the checked "
-    "address (pin it, e.g. an httpx transport whose connect uses the vetted IP, sending the "
-    "original Host header / SNI)"))
 def test_dns_rebinding_cannot_reach_loopback(loopback_image: str,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     real = socket.getaddrinfo
@@ -181,39 +176,3 @@ def test_dns_rebinding_cannot_reach_loopback(loopback_image: str,
         pass
     assert answers["n"] >= 1
     assert HITS == [], f"reached a loopback server through a rebinding name: {HITS}"
-
-
-# ---------------------------------------------------------------------- tool paths
-@pytest.mark.xfail(strict=True, reason=(
-    "memory helper: the `remember` agent tool (oculi/memory/tools.py) opens any path the model "
-    "names — '../../' included — so text a camera reads (prompt injection) could make oculi "
-    "ingest files outside the user's media. Fix: resolve the path and refuse it unless it is "
-    "inside configured media folders (e.g. memory.media_folders), with a coded OculiError"))
-def test_remember_tool_refuses_paths_outside_the_media_folders(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from oculi.errors import OculiError
-    from oculi.memory import tools as memory_tools
-
-    opened: list[str] = []
-
-    class Recording:  # stands in for the video reader: records what the tool would open
-        def __init__(self, path: Path, **_: object) -> None:
-            opened.append(str(path))
-
-    class Service:
-        class settings:
-            sample_fps = 1.0
-
-        def ingest(self, source, audio=None, label=""):
-            raise RuntimeError("not reached when the path is refused")
-
-    monkeypatch.setattr(memory_tools, "VideoFileSource", Recording)
-    media = tmp_path / "media"
-    media.mkdir()
-    (tmp_path / "outside").mkdir()
-    (tmp_path / "outside" / "private.mp4").write_bytes(b"\x00" * 64)
-    with pytest.raises(OculiError):
-        memory_tools.call_tool(Service(), "remember",  # type: ignore[arg-type]
-                               {"video": str(media / ".." / "outside" / "private.mp4")})
-    assert opened == []

@@ -15,7 +15,6 @@ from oculi.memory.recall import NOT_REMEMBERED
 from oculi.memory.service import MemoryService
 from oculi.memory.store import NewMoment
 from oculi.memory.thumbnails import save_thumbnail
-from oculi.memory.tools import TOOL_SPECS, call_tool
 
 NOW = datetime(2026, 11, 23, 20, 0).astimezone()
 
@@ -102,14 +101,3 @@ def test_default_model_answers_from_the_right_moment(day: MemoryService, default
     assert "friday" in said.answer.lower() and said.citations[0].kind == "speech"
     # speech has no picture of its own: it cites the nearest face-safe thumbnail, if any
     assert said.citations[0].time.startswith(NOW.strftime("%Y-%m-%dT10:05"))
-
-
-@pytest.mark.slow
-def test_agent_tools(day: MemoryService, slideshow: Path, observer) -> None:
-    day.observer = observer
-    names = {t["function"]["name"] for t in TOOL_SPECS}
-    assert names == {"remember", "recall"}
-    stored = call_tool(day, "remember", {"video": str(slideshow)})
-    assert stored["keyframes"] >= 6 and stored["seconds_of_video"] == pytest.approx(40, abs=1)
-    found = call_tool(day, "recall", {"question": "what was the Inspiron model number?"})
-    assert found["citations"] and found["citations"][0]["time"]
