@@ -47,9 +47,7 @@ class SoakConfig:
     chat_clients: int = 2
     embed_clients: int = 1
     transcribe_clients: int = 1
-    # Off by default until the realtime session answers push-to-talk turns end to end; the
-    # hook below (`realtime_session`) is what a realtime client runs.
-    realtime_clients: int = 0
+    realtime_clients: int = 1  # push-to-talk turns with a frame, through oculi.realtime.client
     ingest: bool = True
     ingest_batch: int = 10
     max_tokens: int = 32

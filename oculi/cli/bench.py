@@ -101,7 +101,7 @@ def bench_soak(
     embed_clients: Annotated[int, typer.Option(help="concurrent embeddings clients", min=0)] = 1,
     transcribe_clients: Annotated[int, typer.Option(help="concurrent transcription clients", min=0)] = 1,
     realtime_clients: Annotated[
-        int, typer.Option(help="concurrent realtime voice sessions (push-to-talk turns)", min=0)] = 0,
+        int, typer.Option(help="concurrent realtime voice sessions (push-to-talk turns)", min=0)] = 1,
     ingest: Annotated[bool, typer.Option(help="ingest memories in a separate process meanwhile")] = True,
     slots: Annotated[int, typer.Option(help="the server's chat slots", min=1)] = 2,
     queue_size: Annotated[int, typer.Option(help="the server's queue (beyond it: 503)", min=1)] = 4,

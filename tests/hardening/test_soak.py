@@ -56,6 +56,7 @@ def test_soak_ci_variant_one_minute(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "oculi", "bench", "soak", "--minutes", "1", "--model", TINY,
          "--chat-clients", "1", "--embed-clients", "1", "--transcribe-clients", "1",
+         "--realtime-clients", "1",
          "--max-tokens", "16", "--sample-s", "2", "--out", str(out)],
         capture_output=True, text=True, timeout=900, cwd=REPO, check=False,
         env={**__import__("os").environ, "COLUMNS": "160"},
@@ -64,7 +65,7 @@ def test_soak_ci_variant_one_minute(tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     assert data["problems"] == [] and data["passed"], proc.stdout[-3000:]
     assert proc.returncode == 0
-    assert set(data["kinds"]) == {"chat", "embeddings", "transcription", "memory_ingest"}
+    assert set(data["kinds"]) == {"chat", "embeddings", "transcription", "realtime", "memory_ingest"}
     for kind, k in data["kinds"].items():
         assert k["ok"] >= 1 and k["errors"] == 0, kind
         assert k["p95_s"] is not None and k["per_s"] > 0
