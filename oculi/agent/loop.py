@@ -22,7 +22,7 @@ from oculi.agent.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
-from oculi.agent.prompt import clock_line, system_prompt
+from oculi.agent.prompt import DIRECT_ANSWER, DIRECT_ANSWER_SPEC, system_prompt, turn_line
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import (
     ChatMessage,
@@ -59,8 +59,12 @@ class Agent:
         options: GenerationOptions | None = None,
         max_steps: int = 4,
         clock: Callable[[], datetime] = datetime.now,
+        direct_answer_tool: bool = True,
     ) -> None:
+        """`direct_answer_tool` offers the model `answer_directly` beside the real tools
+        (see prompt.DIRECT_ANSWER_SPEC): a way to decline tools that small models take."""
         self.engine = engine
+        self.direct_answer_tool = direct_answer_tool
         self.registry = registry
         self.system = system_prompt(system)
         self.confirm = confirm
@@ -68,15 +72,47 @@ class Agent:
         self.max_steps = max(1, max_steps)
         self.clock = clock
 
-    def prompt_messages(self, history: list[ChatMessage]) -> list[ChatMessage]:
-        """System prompt first, the clock line just before the wearer's latest message."""
+    def prompt_messages(
+        self, history: list[ChatMessage], *, tools_offered: bool = True
+    ) -> list[ChatMessage]:
+        """System prompt first, the turn line (clock, no-tool rule) before the latest message."""
         body = [m for m in history if m.role != "system"]
         last_user = max((i for i, m in enumerate(body) if m.role == "user"), default=len(body))
-        clock = ChatMessage(role="system", content=clock_line(self.clock()))
+        clock = ChatMessage(role="system", content=turn_line(self.clock(), tools_offered))
         return [
             ChatMessage(role="system", content=self.system),
             *body[:last_user], clock, *body[last_user:],
         ]
+
+    def offered_specs(self) -> list[dict[str, Any]]:
+        """The tool specs the model is offered when tools are offered at all."""
+        specs = self.registry.specs()
+        return [*specs, DIRECT_ANSWER_SPEC] if specs and self.direct_answer_tool else specs
+
+    def _generate(
+        self,
+        messages: list[ChatMessage],
+        tools: list[dict[str, Any]] | None,
+        usage: Usage,
+        cancel: threading.Event | None,
+    ) -> Iterator[AgentEvent | tuple[str, list[ToolCall], str]]:
+        """Stream one model call: AnswerDelta events, then (text, calls, finish reason)."""
+        text_parts: list[str] = []
+        calls: list[ToolCall] = []
+        reason = "stop"
+        for ev in self.engine.stream_chat(
+            self.prompt_messages(messages, tools_offered=tools is not None),
+            tools=tools, options=self.options, cancel=cancel,
+        ):
+            if isinstance(ev, TextDelta):
+                text_parts.append(ev.text)
+                yield AnswerDelta(ev.text)
+            elif isinstance(ev, ToolCallsReady):
+                calls = ev.calls
+            elif isinstance(ev, Finished):
+                reason = ev.reason
+                _add_usage(usage, ev.usage)
+        yield ("".join(text_parts), calls, reason)
 
     def run(
         self, history: list[ChatMessage], cancel: threading.Event | None = None
@@ -91,21 +127,21 @@ class Agent:
         step = 0
         for step in range(1, self.max_steps + 1):
             last = step == self.max_steps or not offer_tools
-            tools = None if last else self.registry.specs()
-            text_parts: list[str] = []
-            calls: list[ToolCall] = []
-            for ev in self.engine.stream_chat(
-                self.prompt_messages(history + new), tools=tools, options=self.options, cancel=cancel
-            ):
-                if isinstance(ev, TextDelta):
-                    text_parts.append(ev.text)
-                    yield AnswerDelta(ev.text)
-                elif isinstance(ev, ToolCallsReady):
-                    calls = ev.calls
-                elif isinstance(ev, Finished):
-                    reason = ev.reason
-                    _add_usage(usage, ev.usage)
-            text = "".join(text_parts)
+            tools = None if last else self.offered_specs()
+            text, calls, reason = "", [], "stop"
+            for out in self._generate(history + new, tools, usage, cancel):
+                if isinstance(out, tuple):
+                    text, calls, reason = out
+                else:
+                    yield out
+            if calls and reason != "cancelled" and any(c.name == DIRECT_ANSWER for c in calls):
+                calls = [c for c in calls if c.name != DIRECT_ANSWER]
+                if not calls:  # the model chose to answer in words: let it, with no tools
+                    for out in self._generate(history + new, None, usage, cancel):
+                        if isinstance(out, tuple):
+                            text, calls, reason = out
+                        else:
+                            yield out
             if not calls or reason == "cancelled":
                 new.append(ChatMessage(role="assistant", content=text))
                 break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,8 +27,16 @@ def tools_settings(settings: Settings) -> ToolsSettings:
     return settings.tools
 
 
-def build_runtime(settings: Settings, *, connect: bool = True) -> ToolRuntime:
+def build_runtime(
+    settings: Settings,
+    *,
+    connect: bool = True,
+    camera: str | None = None,
+    speak_to: Path | None = None,
+) -> ToolRuntime:
+    """The tools of this process; `camera` overrides `[tools] camera` for one call."""
     from oculi.models.store import default_store
+    from oculi.tools.backends import build_backends
 
     @functools.cache
     def engine() -> Any:
@@ -36,10 +45,13 @@ def build_runtime(settings: Settings, *, connect: bool = True) -> ToolRuntime:
         with err_console.status(f"loading {settings.llm.model}…"):
             return load_engine(settings)
 
+    data_dir = Paths.from_env().data
     return ToolRuntime(
         tools_settings(settings),
-        data_dir=Paths.from_env().data,
+        data_dir=data_dir,
         engine=engine,
+        backends=build_backends(settings, data_dir=data_dir, engine=engine,
+                                tools=tools_settings(settings), camera=camera, speak_to=speak_to),
         model_store=default_store(),
         run_scheduler=False,  # a one-shot command fires nothing; a running assistant does
         connect=connect,
@@ -85,9 +97,24 @@ def call_tool(
     name: Annotated[str, typer.Argument(help="tool name, as in `oculi tools list`")],
     args: Annotated[str, typer.Option("--args", help='arguments as a JSON object, e.g. \'{"minutes": 5}\'')] = "{}",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="confirm tools that ask first")] = False,
+    image: Annotated[
+        Path | None, typer.Option(help="use this photo as the camera (describe_view, read_text_aloud…)")
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="use this as the camera: a webcam index, a stream URL, a video or folder"),
+    ] = None,
+    speak_to: Annotated[
+        Path | None, typer.Option(help="read_text_aloud speaks into this WAV file")
+    ] = None,
 ) -> None:
     """Call one tool by hand, exactly as the agent would (validation, confirmation, limits)."""
     settings = load_settings()
+    if image is not None and source is not None:
+        raise typer.BadParameter("give --image or --source, not both")
+    if image is not None and not image.is_file():
+        raise OculiError(f"no such photo: {image}", hint="check the --image path", code="file_not_found")
+    camera = str(image) if image is not None else source
 
     def confirm(request: ConfirmationRequest) -> bool:
         if yes:
@@ -95,7 +122,7 @@ def call_tool(
         touches = ", ".join(sorted(request.data)) or "nothing listed"
         return typer.confirm(f"Allow {request.summary()}? (touches: {touches})", default=False, err=True)
 
-    with build_runtime(settings) as rt:
+    with build_runtime(settings, camera=camera, speak_to=speak_to) as rt:
         result = rt.registry.call(name, args, confirm=confirm)
     if result.ok:
         print(result.content)

@@ -3,6 +3,9 @@
 Cases are spoken-style requests with one or more acceptable calls (tool None = answer
 without a tool). Only the first model turn is judged: that is the decision under test;
 the tools are not run. The same prompt as the live agent is used (`Agent.prompt_messages`).
+Arguments are judged as the tool would receive them, after validation and normalisation
+(a reminder "at 6 pm" is judged as the moment it resolves to); a call its tool would
+refuse is wrong whatever its fields say.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oculi.agent.loop import Agent
+from oculi.agent.prompt import DIRECT_ANSWER
 from oculi.errors import OculiError
 from oculi.llm.messages import ChatMessage
 
@@ -109,21 +113,27 @@ def judge(case: dict[str, Any], tool: str | None, args: dict[str, Any] | None,
 
 def run_selection_eval(agent: Agent, cases: list[dict[str, Any]], progress: Any = None) -> EvalReport:
     specs = {s["function"]["name"]: s for s in agent.registry.specs()}
+    offered = agent.offered_specs()  # what the live agent offers (with answer_directly)
     report = EvalReport()
     for case in cases:
         t0 = time.perf_counter()
         messages = agent.prompt_messages([ChatMessage(role="user", content=case["say"])])
-        result = agent.engine.chat(messages, tools=list(specs.values()), options=agent.options)  # type: ignore[attr-defined]
-        call = result.tool_calls[0] if result.tool_calls else None
+        result = agent.engine.chat(messages, tools=offered, options=agent.options)  # type: ignore[attr-defined]
+        calls = [c for c in result.tool_calls if c.name != DIRECT_ANSWER]  # declining = no tool
+        call = calls[0] if calls else None
         tool = call.name if call else None
         args = call.parsed_arguments() if call else None
-        right_tool, right_args = judge(case, tool, args, specs)
-        if right_args and tool is not None:
-            try:  # a call the tool would reject is not right, whatever its fields say
-                agent.registry.prepare(tool, args or {})
+        checked = args
+        valid = True
+        if tool is not None and tool in specs:
+            try:  # judge what the tool would receive: validated and normalised ("6 pm" → 18:00)
+                checked = agent.registry.prepare(tool, args or {})[1]
             except OculiError:
-                right_args = False
-        r = CaseResult(case["say"], case["expect"][0]["tool"], tool, args, right_tool, right_args,
+                valid = False  # a call the tool would reject is not right, whatever its fields say
+        right_tool, right_args = judge(case, tool, checked, specs)
+        right_args = right_args and valid
+        r = CaseResult(case["say"], case["expect"][0]["tool"], tool, checked if valid else args,
+                       right_tool, right_args,
                        time.perf_counter() - t0, result.text)
         report.results.append(r)
         if progress is not None:

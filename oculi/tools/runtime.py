@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,10 @@ class ToolRuntime:
         model_store: Any | None = None,
         run_scheduler: bool = True,
         connect: bool = True,
+        clock: Callable[[], datetime] = datetime.now,
     ) -> None:
-        """`engine` is a provider (called on first use); `connect=False` starts no MCP servers."""
+        """`engine` is a provider (called on first use); `connect=False` starts no MCP servers;
+        `clock` is "now" for the reminder tools (an evaluation fixes it)."""
         self.settings = settings
         self.problems: list[OculiError] = []
         self.registry = ToolRegistry(
@@ -54,7 +57,7 @@ class ToolRuntime:
         self._closers: list[Callable[[], None]] = [self.scheduler.stop, self.registry.close]
 
         tools: list[Tool] = []
-        tools += ReminderTools(self.reminder_store, on_change=self.scheduler.wake).tools()
+        tools += ReminderTools(self.reminder_store, on_change=self.scheduler.wake, now=clock).tools()
         tools += NoteTools(NotesStore(data_dir / "tools" / "notes.sqlite3")).tools()
         if engine is not None:
             tools += TranslateTool(engine).tools()

@@ -6,6 +6,8 @@ runs, and no process is started, just because it is installed.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
@@ -48,5 +50,15 @@ class ToolsSettings(BaseModel):
     timeout_seconds: float = Field(20.0, gt=0, description="per call, unless the tool says")
     max_result_chars: int = Field(4000, ge=200, description="longer results are truncated")
     max_steps: int = Field(4, ge=1, description="model turns per request, tool rounds included")
+    camera: str | None = Field(
+        None,
+        description="the glasses' camera for take_photo, record_video, describe_view and "
+        'read_text_aloud: a webcam index ("0"), an http(s):// MJPEG or rtsp:// stream, or a '
+        "photo, folder or video file; unset = those tools are not offered",
+    )
+    media_folder: Path | None = Field(
+        None, description="where photos and clips are saved (default: the data folder's media/)"
+    )
+    memory: bool = Field(True, description="offer remember and recall over the memory store")
     homeassistant: HomeAssistantSettings = Field(default_factory=HomeAssistantSettings)
     mcp_servers: dict[str, MCPServerSettings] = Field(default_factory=dict)

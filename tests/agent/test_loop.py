@@ -78,10 +78,24 @@ def test_tool_call_result_back_to_model_then_answer():
     # the second model call saw the tool result, the system prompt first and the clock line
     second, tools = engine.seen[1]
     assert second[0].role == "system" and "You are oculi." in second[0].content
-    assert second[1].content == "Current local time: Friday 2026-01-02 09:30."
+    assert second[1].content.startswith("Current local time: Friday 2026-01-02 09:30.")
+    assert "answer directly" in second[1].content  # tools were offered: the no-tool rule too
     assert second[-1].role == "tool" and "clear" in second[-1].content
     assert tools is not None and done.usage.prompt_tokens == 20
     assert event_to_dict(done)["messages"][0]["tool_calls"][0]["function"]["name"] == "weather"
+
+
+def test_answer_directly_means_words_without_tools():
+    engine = ScriptedEngine([[ToolCall("answer_directly", "{}")], "Canberra."])
+    agent = Agent(engine, _registry([]), system="s")
+    events = _run(agent, "capital of Australia?")
+    assert [e.type for e in events] == ["text", "done"]  # no tool ran, nothing to show
+    assert events[-1].text == "Canberra." and events[-1].messages[0].content == "Canberra."
+    offered = [t["function"]["name"] for t in engine.seen[0][1]]
+    assert offered[-1] == "answer_directly" and "answer_directly" not in agent.registry
+    assert engine.seen[1][1] is None  # the answer itself is offered no tools
+    plain = Agent(ScriptedEngine(["hi"]), _registry([]), system="s", direct_answer_tool=False)
+    assert "answer_directly" not in [t["function"]["name"] for t in plain.offered_specs()]
 
 
 def test_confirmation_declined_is_reported_and_nothing_runs():

@@ -77,7 +77,8 @@ def test_perception_tools_only_with_backends(tmp_path):
     assert perception_tools(Backends()) == []
     cam, spk = _Camera(tmp_path), _Speaker()
     names = [t.name for t in perception_tools(Backends(camera=cam, viewer=_Viewer()))]
-    assert names == ["take_photo", "record_video", "describe_view"]  # no speaker: no read-aloud
+    # without a speaker of its own, read_text_aloud hands the text to the answer (spoken by voice)
+    assert names == ["take_photo", "record_video", "describe_view", "read_text_aloud"]
     reg = ToolRegistry()
     reg.register_all(perception_tools(Backends(camera=cam, viewer=_Viewer(), speaker=spk)))
     assert reg.call("take_photo", {}).value["faces_blurred"] is True

@@ -76,3 +76,40 @@ def test_call_asks_before_a_lock(oculi_home, monkeypatch):
         assert r.exit_code == 0 and server.states["lock.front_door"]["state"] == "unlocked"
     finally:
         server.stop()
+
+
+def test_camera_tools_offered_only_with_a_camera(oculi_home, monkeypatch, tmp_path):
+    from PIL import Image
+
+    tools = {t["name"] for t in json.loads(runner.invoke(_app(), ["tools", "list", "--json"]).stdout)}
+    assert {"remember", "recall"} <= tools  # the memory store is local: on by default
+    assert not {"take_photo", "record_video", "describe_view", "read_text_aloud"} & tools
+    photo = tmp_path / "view.jpg"
+    Image.new("RGB", (64, 48), (90, 120, 90)).save(photo)
+    monkeypatch.setattr(tools_cli, "tools_settings", lambda s: ToolsSettings(camera=str(photo), memory=False))
+    listed = runner.invoke(_app(), ["tools", "list", "--json"])
+    tools = {t["name"]: t for t in json.loads(listed.stdout)}
+    assert {"take_photo", "record_video", "describe_view", "read_text_aloud"} <= set(tools)
+    assert "remember" not in tools and tools["take_photo"]["data"] == ["camera"]
+
+
+def test_call_reads_the_text_of_a_given_photo(oculi_home, shared):
+    label = shared / "data" / "vizwiz_captions" / "images" / "VizWiz_val_00000019.jpg"
+    if not label.is_file():
+        pytest.skip("the VizWiz label photo is missing from ../shared")
+    r = runner.invoke(_app(), ["tools", "call", "read_text_aloud", "--image", str(label)])
+    assert r.exit_code == 0, r.output
+    assert "DELL" in json.loads(r.stdout)["text_read"].upper()
+
+
+def test_call_takes_a_photo_into_the_media_folder(oculi_home, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "view.jpg"
+    Image.new("RGB", (64, 48), (90, 120, 90)).save(photo)
+    r = runner.invoke(_app(), ["tools", "call", "take_photo", "--image", str(photo)])
+    assert r.exit_code == 0, r.output
+    saved = json.loads(r.stdout)["photo_saved"]
+    assert saved.startswith(str(oculi_home.resolve())) and saved.endswith(".jpg")
+    r = runner.invoke(_app(), ["tools", "call", "take_photo", "--image", str(tmp_path / "nope.jpg")])
+    assert isinstance(r.exception, OculiError) and r.exception.code == "file_not_found"

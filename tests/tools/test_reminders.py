@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta
 
+import pytest
+
+from oculi.tools.builtins.clocktime import AT_PATTERN
 from oculi.tools.builtins.reminder_store import ReminderStore
 from oculi.tools.builtins.reminders import ReminderTools
 from oculi.tools.builtins.scheduler import ReminderScheduler
@@ -101,7 +105,8 @@ def test_bad_reminder_arguments_are_messages(tmp_path):
     assert reg.call("set_timer", {}).error_code == "invalid_tool_arguments"
     assert reg.call("set_reminder", {"text": "x"}).error_code == "invalid_tool_arguments"
     assert reg.call("set_reminder", {"text": "x", "at": "25:99"}).error_code == "invalid_tool_arguments"
-    assert reg.call("set_reminder", {"text": "x", "at": "6pm"}).error_code == "invalid_tool_arguments"
+    assert reg.call("set_reminder", {"text": "x", "at": "13 pm"}).error_code == "invalid_tool_arguments"
+    assert reg.call("set_reminder", {"text": "x", "at": "at six"}).error_code == "invalid_tool_arguments"
     assert reg.call("set_reminder", {"text": "x", "in_minutes": 0}).error_code == "invalid_tool_arguments"
     assert reg.call("set_reminder", {"text": "x", "at": "2020-01-01 10:00"}).error_code == "invalid_tool_arguments"
     assert store.pending() == []
@@ -124,3 +129,26 @@ def test_cancel_by_words_id_or_all(tmp_path, notifier):
     assert store.pending() == []
     # a cancelled timer never fires
     assert ReminderScheduler(store, notifier).fire_due() == []
+
+
+@pytest.mark.parametrize("said, due", [
+    ("6 pm", "2026-03-05 18:00"), ("6:45PM", "2026-03-05 18:45"), ("9 am", "2026-03-06 09:00"),
+    ("5:30", "2026-03-05 17:30"),  # said at 2 pm: the next 5:30 is this afternoon's
+    ("3", "2026-03-05 15:00"), ("15:15", "2026-03-05 15:15"), ("13:15", "2026-03-06 13:15"), ("12 am", "2026-03-06 00:00"),
+    ("tomorrow 9 am", "2026-03-06 09:00"), ("tomorrow 07:30", "2026-03-06 07:30"),
+    ("today 23:00", "2026-03-05 23:00"), ("2026-03-10 8 pm", "2026-03-10 20:00"),
+])
+def test_clock_times_as_people_say_them(tmp_path, said, due):
+    now = datetime(2026, 3, 5, 14, 0)
+    reg = _registry(ReminderStore(tmp_path / "r.sqlite3"), now=lambda: now)
+    assert reg.prepare("set_reminder", {"text": "x", "at": said})[1]["at"] == due
+    r = reg.call("set_reminder", {"text": "x", "at": said})
+    assert r.ok and r.value["reminder_set"]["due"] == due + ":00"
+    assert re.match(AT_PATTERN, said)  # the grammar lets the model write it
+
+
+@pytest.mark.parametrize("said", ["today 9 am", "2026-03-01 10:00", "25:00", "0 pm", "tomorrow"])
+def test_clock_times_that_cannot_be_used(tmp_path, said):
+    now = datetime(2026, 3, 5, 14, 0)
+    reg = _registry(ReminderStore(tmp_path / "r.sqlite3"), now=lambda: now)
+    assert reg.call("set_reminder", {"text": "x", "at": said}).error_code == "invalid_tool_arguments"

@@ -22,6 +22,9 @@ from oculi.tools.runtime import ToolRuntime
 from oculi.tools.settings import HomeAssistantSettings, ToolsSettings
 
 FIXTURE = Path(__file__).with_name("tool_selection.json")
+# Written before the prompt and tool descriptions were tuned and never used to tune them:
+# the figure on these says whether a change generalises or only fits FIXTURE's sentences.
+HOLDOUT = Path(__file__).with_name("tool_selection_holdout.json")
 CLOCK = datetime(2026, 11, 24, 14, 0)  # a Tuesday, as the fixture says
 SYSTEM = "You are oculi, a private assistant running on the wearer's own smart glasses. Answer briefly and plainly."
 
@@ -37,6 +40,7 @@ def eval_runtime(tmp_path: Path, engine) -> ToolRuntime:
     settings = ToolsSettings(homeassistant=HomeAssistantSettings(url="http://127.0.0.1:9", token="unused"))
     fake = _Unused()
     return ToolRuntime(settings, data_dir=tmp_path, engine=lambda: engine, run_scheduler=False, connect=False,
+                       clock=lambda: CLOCK,
                        backends=Backends(camera=fake, memory=fake, viewer=fake, speaker=fake))
 
 
@@ -55,6 +59,13 @@ def test_fixture_covers_every_builtin_with_several_phrasings(tmp_path):
     assert counts[None] >= 5
 
 
+def test_holdout_is_separate_and_covers_no_tool_requests():
+    main = {c["say"].lower() for c in json.loads(FIXTURE.read_text())["cases"]}
+    held = json.loads(HOLDOUT.read_text())["cases"]
+    assert len(held) >= 20 and not main & {c["say"].lower() for c in held}
+    assert sum(c["expect"][0]["tool"] is None for c in held) >= 5
+
+
 def test_matching_rules():
     assert value_matches({"contains": "Pasta"}, "the pasta") and not value_matches({"contains": "x"}, 3)
     assert value_matches({"any": ["18:00", "2026-11-24 18:00"]}, "18:00")
@@ -70,8 +81,9 @@ def test_matching_rules():
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(3600)  # ~65 model turns: minutes on a quiet 2-core machine, more when shared
-def test_tool_selection_accuracy(default_engine, tmp_path):
-    cases = json.loads(FIXTURE.read_text())["cases"]
+@pytest.mark.parametrize("fixture", [FIXTURE, HOLDOUT], ids=["fixture", "holdout"])
+def test_tool_selection_accuracy(default_engine, tmp_path, fixture):
+    cases = json.loads(fixture.read_text())["cases"]
     with eval_runtime(tmp_path, default_engine) as rt:
         agent = Agent(default_engine, rt.registry, system=SYSTEM, clock=lambda: CLOCK,
                       options=GenerationOptions(max_tokens=32, temperature=0.0, seed=0))
@@ -82,8 +94,10 @@ def test_tool_selection_accuracy(default_engine, tmp_path):
     print(report.render())
     out = os.environ.get("OCULI_TOOL_EVAL_OUT")
     if out:
-        Path(out).write_text(report.render() + "\n")
-    # Issue 7's target is 0.90 right tool with right arguments; measured 0.831 (54/65) on
-    # 2026-11-24, so the target is NOT met yet. This floor only guards against regressions;
-    # raise it as the prompt and tool descriptions improve.
+        with open(out, "a") as f:
+            f.write(f"== {fixture.name}\n{report.render()}\n")
+    # Issue 7's target is 0.90 right tool with right arguments, on both sets. Measured
+    # 0.831 (54/65) on the fixture before the 2026-11-24 prompt/schema work; see the
+    # helper report for the figures since. This floor only guards against regressions:
+    # raise it to 0.90 once both sets reach it.
     assert report.accuracy >= 0.80, report.render()

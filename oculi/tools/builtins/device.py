@@ -23,7 +23,8 @@ class DeviceStatusTool:
         self.model_store = model_store
 
     def device_status(self) -> dict[str, Any]:
-        """Report the glasses' battery, CPU load, memory, free storage and installed AI models."""
+        """Report the glasses' own battery, CPU load, memory, free storage and installed AI
+        models; only when the wearer asks about the device itself."""
         status: dict[str, Any] = {}
         battery = psutil.sensors_battery() if hasattr(psutil, "sensors_battery") else None
         status["battery"] = (

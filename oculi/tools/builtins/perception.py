@@ -88,8 +88,8 @@ class MemoryTools:
         return self.memory.remember(fact)
 
     def recall(self, question: str) -> str:
-        """Answer from the wearer's memory about the past: what they saw, heard, stored or did
-        earlier (this morning, yesterday, last week).
+        """Search the wearer's own memories of the past: what they saw, heard, stored or did
+        earlier (this morning, yesterday, last week). Not for general knowledge.
 
         Args:
             question: the question, with any time words (e.g. "where did I park yesterday")
@@ -119,17 +119,20 @@ class ViewTools:
 
     def read_text_aloud(self) -> dict[str, Any]:
         """Read out loud, through the camera, the text in front of the wearer now (a sign, menu, page, label)."""
-        assert self.speaker is not None
-        text = self.viewer.read_text()
-        if text.strip():
-            self.speaker.say(text)
-        return {"text_read": text} if text.strip() else {"text_read": "", "note": "no text in view"}
+        text = self.viewer.read_text().strip()
+        if not text:
+            return {"text_read": "", "note": "no text in view"}
+        if self.speaker is None:
+            # No speaker of its own (the voice pipeline speaks the answer): the answer must carry it.
+            return {"text_read": text, "note": "say this text to the wearer, word for word"}
+        self.speaker.say(text)
+        return {"text_read": text}
 
     def tools(self) -> list[Tool]:
-        out = [function_tool(self.describe_view, data=["camera"], timeout=120.0)]
-        if self.speaker is not None:
-            out.append(function_tool(self.read_text_aloud, data=["camera", "speaker"], timeout=120.0))
-        return out
+        return [
+            function_tool(self.describe_view, data=["camera"], timeout=120.0),
+            function_tool(self.read_text_aloud, data=["camera", "speaker"], timeout=120.0),
+        ]
 
 
 def perception_tools(backends: Backends, blur_faces: bool = True) -> list[Tool]:

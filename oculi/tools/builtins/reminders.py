@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -11,10 +12,10 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from oculi.tools.base import Tool, function_tool
+from oculi.tools.builtins.clocktime import AT_PATTERN, resolve_at
 from oculi.tools.builtins.reminder_store import Reminder, ReminderStore
 from oculi.tools.errors import InvalidToolArguments
 
-AT_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2} )?[0-2][0-9]:[0-5][0-9]$"
 MAX_DURATION = 7 * 24 * 3600
 _FILLER = {"all", "every", "my", "the", "a", "an", "for", "about", "to", "of", "timer", "timers",
            "reminder", "reminders", "one", "please"}
@@ -86,8 +87,10 @@ class ReminderTools:
 
         Args:
             text: what to remind about, e.g. "call mom"
-            in_minutes: remind after this many minutes (for "in 20 minutes", "in 2 hours")
-            at: clock time "HH:MM" (24-hour) or "YYYY-MM-DD HH:MM" (for "at 6 pm", "tomorrow at 9")
+            in_minutes: only for a delay the wearer said ("in 20 minutes"; "in 2 hours" is 120);
+                for a clock time, use at instead
+            at: the clock time as the wearer said it: "18:30", "6 pm", "tomorrow 9 am" or
+                "2026-12-01 09:00"
         """
         now_dt = self.now()
         if at is not None:
@@ -108,21 +111,20 @@ class ReminderTools:
 
     @staticmethod
     def _parse_at(at: str, now: datetime) -> datetime:
-        try:
-            if len(at) > 5:
-                due = datetime.strptime(at, "%Y-%m-%d %H:%M")
-            else:
-                t = datetime.strptime(at, "%H:%M").time()
-                due = datetime.combine(now.date(), t)
-                if due <= now:  # "at 7:00" said at 8 pm means tomorrow morning
-                    due += timedelta(days=1)
-        except ValueError as exc:
-            raise InvalidToolArguments(f"{at!r} is not a valid time: {exc}") from exc
-        if now.tzinfo is not None and due.tzinfo is None:
-            due = due.replace(tzinfo=now.tzinfo)
-        if due <= now:
-            raise InvalidToolArguments(f"{at} is in the past", hint="give a future time")
-        return due
+        return resolve_at(at, now)
+
+    def _validate_reminder(self, validate: Callable[[dict[str, Any]], dict[str, Any]]
+                           ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """Resolve `at` to "YYYY-MM-DD HH:MM" while validating: a bad time is refused before
+        anything runs, and interfaces (and the evaluation) see the moment that will be used."""
+
+        def run(arguments: dict[str, Any]) -> dict[str, Any]:
+            out = validate(arguments)
+            if out.get("at") is not None:
+                out["at"] = self._parse_at(out["at"], self.now()).strftime("%Y-%m-%d %H:%M")
+            return out
+
+        return run
 
     def list_reminders(self) -> dict[str, Any]:
         """List the timers and reminders that have not rung yet."""
@@ -165,7 +167,13 @@ class ReminderTools:
         data = ["reminders"]
         return [
             function_tool(self.set_timer, data=data),
-            function_tool(self.set_reminder, data=data),
+            _with_validator(function_tool(self.set_reminder, data=data), self._validate_reminder),
             function_tool(self.list_reminders, data=data),
             function_tool(self.cancel_reminder, data=data),
         ]
+
+
+def _with_validator(tool: Tool, wrap: Callable[[Callable[[dict[str, Any]], dict[str, Any]]],
+                                               Callable[[dict[str, Any]], dict[str, Any]]]) -> Tool:
+    assert tool.validator is not None
+    return dataclasses.replace(tool, validator=wrap(tool.validator))

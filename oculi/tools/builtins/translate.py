@@ -25,11 +25,13 @@ class TranslateTool:
         self.max_tokens = max_tokens
 
     def translate(self, text: str, target_language: str) -> dict[str, Any]:
-        """Translate text into another language (e.g. "how do I say thank you in Japanese").
+        """Translate words into another language, only when the wearer asks for a translation
+        or how to say something in a language (e.g. "how do I say thank you in Japanese").
 
         Args:
-            text: the words to translate, copied exactly as the wearer said them (not yet translated)
-            target_language: the language to translate into, in English, e.g. "Spanish"
+            text: only the words to translate, as the wearer said them, without the request
+                around them (for "how do you say where is the toilet in Korean": "where is the toilet")
+            target_language: the language's name in English, e.g. "Japanese"
         """
         messages = [
             ChatMessage(role="system", content=PROMPT.format(target=target_language)),
