@@ -122,6 +122,37 @@ def test_switching_conversations_restores_each_system_prompt(tiny_engine: LlamaE
     assert again_look.usage.prompt_tokens - again_look.usage.cached_prompt_tokens < 20
 
 
+def test_greedy_grammar_shortcut_picks_the_same_tokens_as_the_full_check(tiny_engine: LlamaEngine) -> None:
+    """The one-token grammar check must choose exactly what llama.cpp's whole-vocabulary
+    check chooses at temperature 0 (only faster)."""
+    from oculi.llm import tools as toolfmt
+    from oculi.llm.greedy_grammar import greedy_under_grammar
+
+    gbnf = toolfmt.calls_grammar([WEATHER, TIMER], 1)
+    prompt = tiny_engine.template.render(
+        [m.to_template_dict() for m in ask("Set a timer for 7 minutes called tea")], [WEATHER, TIMER]
+    ) + toolfmt.CALL_OPEN + "\n"
+    tokens = tiny_engine._tokenize(prompt)
+
+    def take(gen, n=40):
+        out = []
+        for tok in gen:
+            if tiny_engine._is_eog(tiny_engine._vocab, tok) or len(out) >= n:
+                break
+            out.append(tok)
+        gen.close()
+        return out
+
+    fast = take(greedy_under_grammar(tiny_engine.llm, tiny_engine._vocab, tokens,
+                                     tiny_engine._grammar_from_gbnf(gbnf)))
+    full_grammar = tiny_engine._grammar_from_gbnf(gbnf)
+    full = take(tiny_engine.llm.generate(tokens, temp=0.0, top_k=40, top_p=0.95, min_p=0.05,
+                                         repeat_penalty=1.0, grammar=full_grammar, reset=True))
+    assert fast == full and len(fast) > 5
+    call = json.loads(tiny_engine.llm.detokenize(fast).decode().split("</tool_call>")[0])
+    assert call["name"] in ("get_weather", "set_timer")
+
+
 def test_stop_strings_end_the_answer_and_are_not_emitted(tiny_engine: LlamaEngine) -> None:
     out = tiny_engine.chat(
         ask("Count from 1 to 10, separated by commas."),

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from oculi.errors import ModelLoadError, OculiError
 from oculi.llm import tools as toolfmt
+from oculi.llm.greedy_grammar import greedy_under_grammar
 from oculi.llm.prefix_cache import PrefixStates
 from oculi.llm.messages import (
     ChatMessage,
@@ -239,18 +240,21 @@ class LlamaEngine:
         longest_stop = max((len(s) for s in stops), default=0)
         n = 0
         reason = "length"
-        if grammar is not None:
-            grammar.reset() if hasattr(grammar, "reset") else None
-        gen = self.llm.generate(
-            tokens,
-            top_k=opts.top_k,
-            top_p=opts.top_p,
-            min_p=opts.min_p,
-            temp=opts.temperature,
-            repeat_penalty=opts.repeat_penalty,
-            grammar=grammar,
-            reset=True,
-        )
+        if grammar is not None and opts.temperature == 0.0 and opts.repeat_penalty == 1.0:
+            gen = greedy_under_grammar(self.llm, self._vocab, tokens, grammar)
+        else:
+            if grammar is not None:
+                grammar.reset() if hasattr(grammar, "reset") else None
+            gen = self.llm.generate(
+                tokens,
+                top_k=opts.top_k,
+                top_p=opts.top_p,
+                min_p=opts.min_p,
+                temp=opts.temperature,
+                repeat_penalty=opts.repeat_penalty,
+                grammar=grammar,
+                reset=True,
+            )
         try:
             for tok in gen:
                 if cancel is not None and cancel.is_set():
