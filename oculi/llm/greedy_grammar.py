@@ -29,6 +29,7 @@ def greedy_under_grammar(llm: Any, vocab: Any, tokens: list[int], grammar: Any) 
             break
         cached += 1
     llm.n_tokens = cached  # Llama.eval drops the KV cells from here on
+    llm._input_ids[cached:] = -1  # stale ids past the end must never count as cached later
     llm.eval(tokens[cached:])
     n_vocab = llm.n_vocab()
     sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar._grammar.encode(), grammar._root.encode())

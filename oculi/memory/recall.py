@@ -21,11 +21,9 @@ from oculi.memory.store import MemoryStore, Moment
 NOT_REMEMBERED = "I don't remember seeing that."
 SYSTEM = (
     "You answer the wearer's questions about their own day from the numbered memories below, "
-    "which their smart glasses recorded: text they read (machine-read, often partial or "
-    "misspelt) and speech they heard. Use only those memories. If a memory is about what the "
-    "question asks, answer from it in one or two short sentences, quoting its words and "
-    "saying when, and cite it like [1] or [2]. Only if no memory is about the question, "
-    f"reply exactly: {NOT_REMEMBERED}"
+    "which their smart glasses recorded. Use only those memories. Answer in one or two short "
+    "sentences and cite the memories you used like [1] or [2]. If no memory answers the "
+    f"question, reply exactly: {NOT_REMEMBERED}"
 )
 _CITE = re.compile(r"\[(\d{1,2})\]")
 

@@ -36,7 +36,8 @@ CASES: list[tuple[str, list[str]]] = [
     ("ask-two-sources", ["ask", "q?", "--image", "{jpg}", "--video", "{jpg}"]),
     ("ask-no-source", ["ask", "q?"]),
     ("ask-unknown-model", ["ask", "q?", "--image", "{jpg}", "--model", "no-such-model"]),
-    ("ask-model-not-installed", ["ask", "q?", "--image", "{jpg}", "--model", "qwen2.5-coder-0.5b-instruct"]),
+    # a hub-only model: never installed where the hub cannot be reached (unlike the PyPI ones)
+    ("ask-model-not-installed", ["ask", "q?", "--image", "{jpg}", "--model", "llama-3.2-3b-instruct"]),
     ("ask-negative-at", ["ask", "q?", "--video", "{text}", "--at", "-3"]),
     ("listen-audio-missing", ["listen", "--audio", "{missing}.wav"]),
     ("listen-audio-dir", ["listen", "--audio", "{dir}"]),
@@ -59,7 +60,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("models-add-fake-gguf", ["models", "add", "{fake_gguf}"]),
     ("models-pull-unknown", ["models", "pull", "no-such-model", "--no-install"]),
     ("models-path-unknown", ["models", "path", "no-such-model"]),
-    ("models-path-not-installed", ["models", "path", "qwen2.5-coder-0.5b-instruct"]),
+    ("models-path-not-installed", ["models", "path", "llama-3.2-3b-instruct"]),
     ("models-verify-unknown", ["models", "verify", "no-such-model"]),
     ("models-rm-unknown", ["models", "rm", "no-such-model"]),
     ("models-pull-bad-stack", ["models", "pull", "--stack", "nope", "--no-install"]),
