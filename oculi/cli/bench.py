@@ -108,6 +108,9 @@ def bench_soak(
     max_tokens: Annotated[int, typer.Option(help="answer length per chat request", min=1)] = 32,
     sample_s: Annotated[float, typer.Option(help="seconds between resource samples", min=0.5)] = 5.0,
     pause_s: Annotated[float, typer.Option(help="think time between a client's requests", min=0)] = 0.5,
+    warmup_fraction: Annotated[float, typer.Option(
+        help="share of the run before memory growth is measured (caches, model arenas and "
+             "lazily loaded realtime models settle first)", min=0.05, max=0.9)] = 0.25,
     out: Annotated[Path, typer.Option(help="where to write the JSON result")] = Path(
         "bench-results/soak.json"),
 ) -> None:
@@ -127,7 +130,7 @@ def bench_soak(
         minutes=minutes, model=model, chat_clients=chat_clients, embed_clients=embed_clients,
         transcribe_clients=transcribe_clients, realtime_clients=realtime_clients, ingest=ingest,
         slots=slots, queue_size=queue_size, max_tokens=max_tokens, sample_s=sample_s, pause_s=pause_s,
-        threads=load_settings().llm.threads,
+        threads=load_settings().llm.threads, warmup_fraction=warmup_fraction,
     )
     with err_console.status("soak: starting…") as status:
         result = soak.run(cfg, progress=lambda m: status.update(f"soak: {m}"))

@@ -54,7 +54,10 @@ def test_soak_ci_variant_one_minute(tmp_path: Path) -> None:
             pytest.skip(f"{mid} is not installed: run `oculi models pull {mid}`")
     out = tmp_path / "soak.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "oculi", "bench", "soak", "--minutes", "1", "--model", TINY,
+        # two minutes, the first half warm-up: a realtime session's lazily loaded models and
+        # arenas take longer to settle than the 15 s a quarter of one minute would give
+        [sys.executable, "-m", "oculi", "bench", "soak", "--minutes", "2", "--warmup-fraction", "0.5",
+         "--model", TINY,
          "--chat-clients", "1", "--embed-clients", "1", "--transcribe-clients", "1",
          "--realtime-clients", "1",
          "--max-tokens", "16", "--sample-s", "2", "--out", str(out)],
