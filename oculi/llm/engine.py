@@ -25,17 +25,16 @@ from typing import Any, Literal
 from oculi.errors import ModelLoadError, OculiError
 from oculi.llm import tools as toolfmt
 from oculi.llm.greedy_grammar import greedy_under_grammar
-from oculi.llm.prefix_cache import PrefixStates
 from oculi.llm.messages import (
     ChatMessage,
     ChatResult,
     Finished,
     StreamEvent,
     TextDelta,
-    ToolCall,
     ToolCallsReady,
     Usage,
 )
+from oculi.llm.prefix_cache import PrefixStates, cached_tokens
 from oculi.llm.template import ChatTemplate
 
 ToolChoice = Literal["auto", "none", "required"] | dict[str, Any]
@@ -152,7 +151,7 @@ class LlamaEngine:
         self, prompt: str, grammar: Any, opts: GenerationOptions, cancel: threading.Event | None
     ) -> Iterator[StreamEvent]:
         tokens = self._tokenize(prompt)
-        usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=self._cached_prefix(tokens))
+        usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=cached_tokens(self.llm, tokens[:-1]))
         reason = "stop"
         for kind, value in self._decode(tokens, grammar, opts, cancel, usage):
             if kind == "text":
@@ -171,7 +170,7 @@ class LlamaEngine:
         max_calls: int,
     ) -> Iterator[StreamEvent]:
         tokens = self._tokenize(prompt)
-        usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=self._cached_prefix(tokens))
+        usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=cached_tokens(self.llm, tokens[:-1]))
         calling = False
         if forced is None:
             # Let the model choose: hold back text while it could still be a call opener.
@@ -309,14 +308,6 @@ class LlamaEngine:
                 break
             n += 1
         return len(self._tokenize(prompt[:n])) if n else 0
-
-    def _cached_prefix(self, tokens: list[int]) -> int:
-        n = 0
-        for a, b in zip(self.llm._input_ids[: self.llm.n_tokens], tokens[:-1]):
-            if a != b:
-                break
-            n += 1
-        return n
 
     def _check_context(self, tokens: list[int], max_tokens: int) -> None:
         n_ctx = self.llm.n_ctx()

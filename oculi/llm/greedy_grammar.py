@@ -17,17 +17,15 @@ from typing import Any
 import llama_cpp
 import numpy as np
 
+from oculi.llm.prefix_cache import cached_tokens
+
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
 
 def greedy_under_grammar(llm: Any, vocab: Any, tokens: list[int], grammar: Any) -> Iterator[int]:
     """Evaluate `tokens` (reusing the cached prefix) and yield the grammar's greedy tokens;
     the caller stops at end-of-generation, a stop string or max_tokens."""
-    cached = 0
-    for a, b in zip(llm._input_ids[: llm.n_tokens], tokens[:-1]):
-        if a != b:
-            break
-        cached += 1
+    cached = cached_tokens(llm, tokens[:-1])  # the last token is read again: fresh logits
     llm.n_tokens = cached  # Llama.eval drops the KV cells from here on
     llm._input_ids[cached:] = -1  # stale ids past the end must never count as cached later
     llm.eval(tokens[cached:])

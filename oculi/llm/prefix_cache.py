@@ -19,6 +19,16 @@ from typing import Any
 import llama_cpp
 
 
+def cached_tokens(llm: Any, tokens: list[int]) -> int:
+    """How many leading `tokens` the context already holds (evaluated, KV cells present)."""
+    n = 0
+    for a, b in zip(llm._input_ids[: llm.n_tokens], tokens):
+        if a != b:
+            break
+        n += 1
+    return n
+
+
 class PrefixStates:
     def __init__(self, llm: Any, *, max_entries: int = 4, min_tokens: int = 32) -> None:
         self.llm = llm
@@ -35,13 +45,13 @@ class PrefixStates:
             return
         key = tuple(tokens[:prefix_len])
         if key in self._saved:
-            if self._matching(tokens) < prefix_len:
+            if cached_tokens(self.llm, tokens) < prefix_len:
                 self._restore(key)
             self._saved.move_to_end(key)
             return
         if not self._seen_before(key):
             return
-        held = self._matching(tokens)
+        held = cached_tokens(self.llm, tokens)
         if held >= prefix_len:
             self._truncate(prefix_len)  # what follows belongs to another turn anyway
             self._save(key)
@@ -60,14 +70,6 @@ class PrefixStates:
         while len(self._seen) > 64:
             self._seen.popitem(last=False)
         return False
-
-    def _matching(self, tokens: list[int]) -> int:
-        n = 0
-        for a, b in zip(self.llm._input_ids[: self.llm.n_tokens], tokens):
-            if a != b:
-                break
-            n += 1
-        return n
 
     def _truncate(self, n: int) -> None:
         self.llm._ctx.kv_cache_seq_rm(-1, n, -1)
