@@ -117,20 +117,21 @@ class LlamaEngine:
         history = [m.to_template_dict() for m in messages]
         prompt = self.template.render(history, tools)
         with self._lock:
-            self.prefixes.prepare(self._tokenize(prompt), self._system_prefix_len(history, tools, prompt))
+            tokens = self._tokenize(prompt)
+            self.prefixes.prepare(tokens, self._system_prefix_len(history, tools, prompt))
             if opts.seed is not None:
                 self.llm.set_seed(opts.seed)
             if tools:
                 forced = self._forced_tools(tools, tool_choice)
                 max_calls = toolfmt.MAX_PARALLEL_CALLS if parallel_tool_calls else 1
-                yield from self._chat_with_tools(prompt, tools, forced, opts, cancel, max_calls)
+                yield from self._chat_with_tools(prompt, tokens, tools, forced, opts, cancel, max_calls)
             else:
                 grammar = None
                 if json_schema is not None:
                     grammar = self._grammar_for_schema(json_schema)
                 elif json_object:
                     grammar = self._json_grammar()
-                yield from self._plain(prompt, grammar, opts, cancel)
+                yield from self._plain(tokens, grammar, opts, cancel)
 
     def chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResult:
         text, calls, reason, usage = [], [], "stop", Usage()
@@ -148,9 +149,8 @@ class LlamaEngine:
 
     # ------------------------------------------------------------------ generation
     def _plain(
-        self, prompt: str, grammar: Any, opts: GenerationOptions, cancel: threading.Event | None
+        self, tokens: list[int], grammar: Any, opts: GenerationOptions, cancel: threading.Event | None
     ) -> Iterator[StreamEvent]:
-        tokens = self._tokenize(prompt)
         usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=cached_tokens(self.llm, tokens[:-1]))
         reason = "stop"
         for kind, value in self._decode(tokens, grammar, opts, cancel, usage):
@@ -163,13 +163,13 @@ class LlamaEngine:
     def _chat_with_tools(
         self,
         prompt: str,
+        tokens: list[int],
         tools: list[dict[str, Any]],
         forced: list[dict[str, Any]] | None,
         opts: GenerationOptions,
         cancel: threading.Event | None,
         max_calls: int,
     ) -> Iterator[StreamEvent]:
-        tokens = self._tokenize(prompt)
         usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=cached_tokens(self.llm, tokens[:-1]))
         calling = False
         if forced is None:
