@@ -122,6 +122,42 @@ def test_switching_conversations_restores_each_system_prompt(tiny_engine: LlamaE
     assert again_look.usage.prompt_tokens - again_look.usage.cached_prompt_tokens < 20
 
 
+def test_a_warmed_system_prompt_is_saved_at_once(tiny_engine: LlamaEngine) -> None:
+    """A warm-up reads the system prompt before any question; the first question after it
+    (even after another conversation used the context) reads only itself, and the answer
+    is exactly that of a cold read."""
+    system = ChatMessage("system", "You read signs aloud for a blind wearer. " * 12)
+    question = ChatMessage("user", "What does the sign say?")
+    opts = GenerationOptions(max_tokens=10, temperature=0, seed=0)
+    cold = tiny_engine.chat([system, question], options=opts)
+    tiny_engine.chat(ask("Something else entirely."), options=opts)
+    read = tiny_engine.prefill([ChatMessage("system", system.content + " ")])  # a prompt never seen
+    assert read > 100
+    tiny_engine.chat(ask("Something else again."), options=opts)  # another conversation in between
+    before = tiny_engine.prefixes.restores
+    warm = tiny_engine.chat([ChatMessage("system", system.content + " "), question], options=opts)
+    assert tiny_engine.prefixes.restores == before + 1
+    assert warm.usage.prompt_tokens - warm.usage.cached_prompt_tokens < 15
+    assert tiny_engine.prefill([system]) >= 0 and cold.text  # reading it twice is harmless
+
+
+def test_a_question_read_while_spoken_leaves_only_its_end_to_read(tiny_engine: LlamaEngine) -> None:
+    system = ChatMessage("system", "You answer spoken questions in one short sentence.")
+    opts = GenerationOptions(max_tokens=10, temperature=0, seed=0)
+    full = "What is the tallest mountain in the whole of Europe?"
+    cold = tiny_engine.chat([system, ChatMessage("user", full)], options=opts)
+    tiny_engine.chat(ask("Unrelated."), options=opts)
+    assert tiny_engine.prefill([system, ChatMessage("user", "What is the tallest mountain in the wh")], open_ended=True) > 0
+    answer = tiny_engine.chat([system, ChatMessage("user", full)], options=opts)
+    assert answer.text == cold.text  # the same tokens as a cold read
+    assert answer.usage.prompt_tokens - answer.usage.cached_prompt_tokens <= 10
+
+
+def test_prefill_leaves_a_busy_engine_alone(tiny_engine: LlamaEngine) -> None:
+    with tiny_engine._lock:
+        assert tiny_engine.prefill(ask("Hello there"), open_ended=True, wait=False) == 0
+
+
 def test_greedy_grammar_shortcut_picks_the_same_tokens_as_the_full_check(tiny_engine: LlamaEngine) -> None:
     """The one-token grammar check must choose exactly what llama.cpp's whole-vocabulary
     check chooses at temperature 0 (only faster)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -132,6 +133,55 @@ class LlamaEngine:
                 elif json_object:
                     grammar = self._json_grammar()
                 yield from self._plain(tokens, grammar, opts, cancel)
+
+    def prefill(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        open_ended: bool = False,
+        wait: bool = True,
+    ) -> int:
+        """Read a prompt into the context ahead of its generation, which then pays only for
+        the tokens after it (llama.cpp keeps the longest common prefix).
+
+        Two uses: a warm-up, which reads and saves a system prompt before the first question
+        (pass just the system message); and a question still being spoken, read while the
+        wearer talks (`open_ended`: the last message's text is unfinished, so the prompt is
+        cut after it, minus its last token, which the next words may merge with).
+        With `wait=False` a busy engine is left alone and 0 is returned. Returns how many of
+        the prompt's tokens the context did not hold before (read, or restored from a save).
+        """
+        history = [m.to_template_dict() for m in messages]
+        prompt = self.template.render(history, tools)
+        if open_ended and history:
+            last = str(history[-1].get("content") or "")
+            cut = prompt.rfind(last) + len(last) if last else -1
+            if cut <= 0:
+                return 0
+            prompt = prompt[:cut]
+        elif len(history) == 1 and history[0]["role"] == "system":
+            # a system prompt alone: only what every conversation under it begins with
+            probe = self.template.render([*history, {"role": "user", "content": "?"}], tools)
+            prompt = os.path.commonprefix([prompt, probe])
+        if not self._lock.acquire(blocking=wait):
+            return 0
+        try:
+            tokens = self._tokenize(prompt)
+            if open_ended:
+                tokens = tokens[:-1]
+            if not tokens or len(tokens) >= self.llm.n_ctx():
+                return 0
+            sys_len = len(tokens) if not open_ended and len(history) == 1 else self._system_prefix_len(history, tools, prompt)
+            before = cached_tokens(self.llm, tokens)
+            self.prefixes.prepare(tokens, sys_len, save_now=True)
+            held = cached_tokens(self.llm, tokens)
+            if held < len(tokens):
+                self.prefixes.truncate(held)
+                self.llm.eval(tokens[held:])
+            return len(tokens) - before
+        finally:
+            self._lock.release()
 
     def chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResult:
         text, calls, reason, usage = [], [], "stop", Usage()

@@ -38,9 +38,10 @@ class PrefixStates:
         self._seen: OrderedDict[int, None] = OrderedDict()  # hashes of prefixes seen once
         self.restores = 0
 
-    def prepare(self, tokens: list[int], prefix_len: int) -> None:
+    def prepare(self, tokens: list[int], prefix_len: int, *, save_now: bool = False) -> None:
         """Leave the context holding at least `tokens[:prefix_len]`: kept, restored or read
-        once and saved. Called under the engine's lock, before generation."""
+        once and saved. Called under the engine's lock, before generation. `save_now` saves
+        at the first sighting: for a warm-up, which knows the prompt will come back."""
         if prefix_len < self.min_tokens or prefix_len > len(tokens):
             return
         key = tuple(tokens[:prefix_len])
@@ -49,14 +50,14 @@ class PrefixStates:
                 self._restore(key)
             self._saved.move_to_end(key)
             return
-        if not self._seen_before(key):
+        if not self._seen_before(key) and not save_now:
             return
         held = cached_tokens(self.llm, tokens)
         if held >= prefix_len:
-            self._truncate(prefix_len)  # what follows belongs to another turn anyway
+            self.truncate(prefix_len)  # what follows belongs to another turn anyway
             self._save(key)
             return
-        self._truncate(held)
+        self.truncate(held)
         self.llm.eval(list(key[held:]))
         self._save(key)
 
@@ -71,7 +72,8 @@ class PrefixStates:
             self._seen.popitem(last=False)
         return False
 
-    def _truncate(self, n: int) -> None:
+    def truncate(self, n: int) -> None:
+        """Forget every cell from position `n` on."""
         self.llm._ctx.kv_cache_seq_rm(-1, n, -1)
         self._set_tokens(n)
 
