@@ -47,6 +47,7 @@ def bench_look(
         engine = load_engine(settings, model_id)
         store = default_store()
         agent = LookAgent(engine, build_perceiver(vs, store=store), vlm=load_vlm(vs, store, settings.llm.threads))
+        agent.warm_up()  # as a session does at start: the look rules are read once
         bench.run(agent, images, model=model_id, threads=settings.llm.threads, question=question, limit=1,
                   max_tokens=4)  # warm-up: first ONNX runs allocate
     with err_console.status("benchmarking…") as status:

@@ -55,7 +55,9 @@ def passes(item: EvalItem, answer: str) -> bool:
     a = answer.lower().replace("’", "'")
     if item.kind == "quality":
         return any(r in a for r in REFUSAL) and any(r in a for r in REASON)
-    return any(e.lower() in a for e in item.expect)
+    # OCR merges words ("ZOOMTEXT") and the model may split them again ("Zoom Text"): both count
+    squeezed = a.replace(" ", "")
+    return any(e.lower() in a or e.lower().replace(" ", "") in squeezed for e in item.expect)
 
 
 def run_eval(agent: LookAgent, images: Path, items: list[EvalItem]) -> EvalReport:

@@ -16,6 +16,7 @@ class VisionSettings(BaseModel):
     )
     threads: int = Field(2, ge=1, description="CPU threads for the ONNX models")
     ocr_min_score: float = Field(0.5, ge=0.0, le=1.0, description="drop OCR lines below this")
+    ocr_max_side: int = Field(960, ge=320, le=4096, description="longest side the text detector looks at (pixels)")
     detector_model: str | None = Field(
         "yolox-nano", description="model id of an optional ONNX object detector (oculi models add)"
     )

@@ -23,6 +23,7 @@ def test_question_set_covers_every_kind(vizwiz: Path) -> None:
 def test_scoring_rules() -> None:
     text = EvalItem("x.jpg", "text", "How many?", ["28"])
     assert passes(text, "The pack holds 28 tablets.") and not passes(text, "I can't tell.")
+    assert passes(EvalItem("x.jpg", "brand", "Which program?", ["zoomtext"]), "It is Zoom Text.")
     quality = EvalItem("x.jpg", "quality", "What does it say?")
     assert passes(quality, "I can't read it: the picture is blurred. Hold still and try again.")
     assert not passes(quality, "It says EXIT.")
