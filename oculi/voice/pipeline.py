@@ -6,7 +6,9 @@
 Speculation hides the end-of-turn silence: at the first quiet frame the final transcript is
 started, and as soon as it is ready the answer is generated and its first phrase synthesised
 — held, unheard, until the silence rule confirms the turn ended. If the user speaks again
-first, the held answer is cancelled and never reaches the history.
+first, the held answer is cancelled and never reaches the history. Earlier still, each partial
+transcript is read into the LLM's context while the wearer talks, so the answer's prompt
+holds only the last words and the turn's closing tokens when the turn ends.
 
 Each model call runs on its own single-thread executor, never on the event loop, so audio
 keeps flowing while Whisper, the LLM and the synthesiser work. An answer is one asyncio task
@@ -56,6 +58,12 @@ log = logging.getLogger("oculi.voice")
 _DONE = object()
 
 
+def _log_failure(f: asyncio.Future) -> None:
+    """Speculative work may fail (the engine closed, say); the turn itself will retry it."""
+    if not f.cancelled() and f.exception() is not None:
+        log.warning("speculative prefill failed: %s", f.exception())
+
+
 @dataclass
 class _HeldAnswer:
     """An answer started on the draft transcript during the end-of-turn silence, not yet heard."""
@@ -98,6 +106,7 @@ class VoicePipeline:
         self.partial_transcripts = partial_transcripts
         self.speculative_stt = speculative_stt
         self.speculative_answer = speculative_answer and speculative_stt
+        self.speculative_prefill = settings.prefill_while_speaking and partial_transcripts
         self._draft: tuple[float, asyncio.Future[str]] | None = None
         self._held: _HeldAnswer | None = None
         self.held_answers = {"used": 0, "dropped": 0}  # how often speculation paid off
@@ -241,6 +250,10 @@ class VoicePipeline:
         def done(f: asyncio.Future[str]) -> None:
             if not f.cancelled() and f.exception() is None and f.result():
                 self._emit(PartialTranscript(f.result(), time.monotonic()))
+                prefill = getattr(self.agent, "prefill", None)
+                if self.speculative_prefill and prefill is not None and self.turns.speaking and not self.answering:
+                    # on the partial thread: never alongside the next partial transcript
+                    loop.run_in_executor(self._partial_x, prefill, f.result()).add_done_callback(_log_failure)
 
         fut.add_done_callback(done)
 

@@ -33,7 +33,7 @@ class VoiceSettings(BaseModel):
     tts_threads: int = Field(1, ge=1)
     tts_speed: float = Field(1.0, ge=0.5, le=2.0)
     min_chunk_chars: int = Field(12, ge=1, description="shortest text sent to TTS at a clause break")
-    first_chunk_words: int = Field(5, ge=2, description="a long first sentence is spoken after this many words")
+    first_chunk_words: int = Field(3, ge=2, description="a long first sentence is spoken after this many words")
 
     # wake word / follow-up
     wake_word: str | None = Field(None, description="openWakeWord model (e.g. 'hey_jarvis'); None = push-to-talk / always listening")
@@ -42,6 +42,7 @@ class VoiceSettings(BaseModel):
 
     # agent
     max_answer_tokens: int = Field(96, ge=8)
+    prefill_while_speaking: bool = Field(True, description="read each partial transcript into the LLM as a guess at the question")
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     system_prompt: str = Field(
         "You are oculi, a voice assistant on the wearer's smart glasses. Your answers are "

@@ -69,6 +69,32 @@ def test_a_pause_mid_question_drops_the_held_answer(voice_models, tiny_engine, s
     assert said == "".join(log.of("turn_done")[0].answer.split())  # spacing between pieces aside
 
 
+def test_the_question_is_read_into_the_llm_while_it_is_spoken(voice_models, tiny_engine, say) -> None:
+    """Each partial transcript is read into the LLM as a guess at the question, before the
+    wearer stops; the answer that follows is the one a cold read gives."""
+    settings = VoiceSettings(partial_interval_ms=400, temperature=0.0)
+    pipeline, agent, _, log = build(voice_models, tiny_engine, settings)
+    guesses: list[tuple[str, bool]] = []
+    real_prefill = agent.prefill
+
+    def prefill(partial: str) -> int:
+        guesses.append((partial, pipeline.turns.speaking))
+        return real_prefill(partial)
+
+    agent.prefill = prefill  # type: ignore[method-assign]
+    run(pipeline, with_lead(say("What is the name of the longest river in the whole world?")), realtime=True)
+
+    assert guesses and all(speaking for _, speaking in guesses)  # read while the wearer spoke
+    done = log.of("turn_done")[0]
+    question = log.of("final_transcript")[0].text
+    from oculi.llm.engine import GenerationOptions
+    from oculi.voice.agent import LlmAgent
+
+    cold = tiny_engine.chat(LlmAgent(tiny_engine, settings).messages_for(question),
+                            options=GenerationOptions(max_tokens=settings.max_answer_tokens, temperature=0.0, seed=0))
+    assert done.full_answer == cold.text.strip()
+
+
 @pytest.mark.slow  # plays 11 s of real speech at speaking pace
 def test_real_recording_with_partial_transcripts(voice_models, tiny_engine, speech_dir: Path) -> None:
     reference = json.loads((speech_dir / "transcripts.json").read_text())["jfk.flac"]["transcript"]
