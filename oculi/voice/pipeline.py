@@ -7,8 +7,8 @@ Speculation hides the end-of-turn silence: at the first quiet frame the final tr
 started, and as soon as it is ready the answer is generated and its first phrase synthesised
 — held, unheard, until the silence rule confirms the turn ended. If the user speaks again
 first, the held answer is cancelled and never reaches the history. Earlier still, each partial
-transcript is read into the LLM's context while the wearer talks, so the answer's prompt
-holds only the last words and the turn's closing tokens when the turn ends.
+transcript is read into the LLM's context while the wearer talks, as a guess at the whole
+question: when the guess is right, the answer's prompt is read before the turn ends.
 
 Each model call runs on its own single-thread executor, never on the event loop, so audio
 keeps flowing while Whisper, the LLM and the synthesiser work. An answer is one asyncio task
@@ -59,7 +59,7 @@ _DONE = object()
 
 
 def _log_failure(f: asyncio.Future) -> None:
-    """Speculative work may fail (the engine closed, say); the turn itself will retry it."""
+    """Speculative work may fail (the engine closed, say); the answer reads its prompt anyway."""
     if not f.cancelled() and f.exception() is not None:
         log.warning("speculative prefill failed: %s", f.exception())
 

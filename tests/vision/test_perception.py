@@ -40,6 +40,16 @@ def test_ocr_reads_lines_in_order(ocr: OcrStep) -> None:
     assert lines[0].box[1] < lines[1].box[1] and all(t.score > 0.8 for t in lines)
 
 
+def test_ocr_on_a_large_frame_reports_full_resolution_boxes(ocr: OcrStep) -> None:
+    """Detection runs on the frame scaled to 960 px; boxes come back in the frame's pixels."""
+    frame = np.full((1600, 2400, 3), 255, np.uint8)
+    frame[1000:1400, 1200:2100] = text_image(["OPEN 9 TO 5", "COFFEE 2.50"])
+    lines = ocr.read(frame)
+    assert [_norm(t.text) for t in lines] == ["OPEN9TO5", "COFFEE250"]
+    for t in lines:
+        assert 1200 <= t.box[0] < t.box[2] <= 2100 and 1000 <= t.box[1] < t.box[3] <= 1400, t.box
+
+
 def test_reading_order_rows_then_columns() -> None:
     right = TextLine("right", 0.9, (400, 12, 500, 40))
     left = TextLine("left", 0.9, (10, 10, 100, 38))
