@@ -19,7 +19,6 @@ import io
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -107,8 +106,9 @@ class SoakResult:
         return out
 
     def resources(self) -> dict[str, dict[str, Any]]:
-        """Per process: RSS growth after warm-up, and threads/fds/temp files at the end of the
-        warm-up vs after the load stopped."""
+        """Per process: RSS growth after warm-up (the trend line from the end of the warm-up
+        to the end of the load), and threads/fds/temp files at the end of the warm-up vs after
+        the load stopped."""
         warm_end = self.config["warmup_fraction"] * self.duration_s
         out: dict[str, dict[str, Any]] = {}
         for proc in sorted({s.process for s in self.samples}):
@@ -118,9 +118,14 @@ class SoakResult:
             quiet = [s for s in self.samples if s.process == proc and s.phase == "quiesced"]
             if len(post) < 2 or not quiet:
                 continue
-            k = max(1, min(3, len(post) // 4))
-            base = statistics.median(s.rss_mb for s in post[:k])
-            end = statistics.median(s.rss_mb for s in post[-k:])
+            # RSS swings by tens of MB as sessions come and go; a leak is a trend. The
+            # least-squares line through every sample after warm-up gives it, where two
+            # short windows would compare a peak with a trough.
+            t = np.array([s.t for s in post])
+            rss = np.array([s.rss_mb for s in post])
+            slope, intercept = np.polyfit(t, rss, 1) if np.ptp(t) > 0 else (0.0, float(rss.mean()))
+            base = float(slope * t[0] + intercept)
+            end = float(slope * t[-1] + intercept)
             final = quiet[-1]
             warm_threads = max(s.threads for s in warm + post[:1])
             warm_fds = max(s.fds for s in warm + post[:1])
@@ -129,6 +134,7 @@ class SoakResult:
                 "rss_after_warmup_mb": round(base, 1),
                 "rss_end_mb": round(end, 1),
                 "rss_peak_mb": round(max(s.rss_mb for s in load), 1),
+                "rss_idle_mb": round(final.rss_mb, 1),
                 "rss_growth_pct": round(100 * (end - base) / base, 2),
                 "threads_warm": warm_threads,
                 "threads_max": max(s.threads for s in load),

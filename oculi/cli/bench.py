@@ -144,11 +144,11 @@ def bench_soak(
                   f"{k['p95_s']:.2f}" if k["p95_s"] is not None else "—")
     console.print(t)
     r = Table(title="resources (after warm-up → end of load → idle)")
-    for col in ("process", "RSS MB", "growth", "threads", "open files", "temp files"):
+    for col in ("process", "RSS MB (trend)", "growth", "RSS peak / idle", "threads", "open files", "temp files"):
         r.add_column(col, justify="left" if col == "process" else "right")
     for proc, v in data["resources"].items():
         r.add_row(proc, f"{v['rss_after_warmup_mb']:.0f} → {v['rss_end_mb']:.0f}",
-                  f"{v['rss_growth_pct']:+.1f}%",
+                  f"{v['rss_growth_pct']:+.1f}%", f"{v['rss_peak_mb']:.0f} / {v['rss_idle_mb']:.0f}",
                   f"{v['threads_warm']} → {v['threads_max']} → {v['threads_final']}",
                   f"{v['fds_warm']} → {v['fds_max']} → {v['fds_final']}",
                   f"{v['tmp_files_warm']} → {v['tmp_files_final']}")

@@ -40,6 +40,14 @@ def test_growth_after_warm_up_is_flagged() -> None:
     assert any("RSS grew" in p for p in r.problems())
 
 
+def test_swings_without_a_trend_are_not_growth() -> None:
+    """Sessions coming and going move RSS up and down; ending on a peak is not a leak."""
+    swings = [900] + [1000, 1070, 1000, 1070] * 4 + [1075]
+    r = _result(swings, [16] * len(swings), 16)
+    assert r.problems() == [], r.resources()
+    assert abs(r.resources()["server"]["rss_growth_pct"]) < 5
+
+
 def test_leaked_threads_temp_files_and_errors_are_flagged() -> None:
     r = _result([1000] * 8, [16] * 8, 25, tmp_final=3, outcomes=("ok", "error: 500 boom"))
     problems = " | ".join(r.problems())
