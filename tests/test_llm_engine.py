@@ -141,21 +141,24 @@ def test_a_warmed_system_prompt_is_saved_at_once(tiny_engine: LlamaEngine) -> No
     assert tiny_engine.prefill([system]) >= 0 and cold.text  # reading it twice is harmless
 
 
-def test_a_question_read_while_spoken_leaves_only_its_end_to_read(tiny_engine: LlamaEngine) -> None:
+def test_a_guessed_question_leaves_only_what_differs_to_read(tiny_engine: LlamaEngine) -> None:
+    """A partial transcript is read as if it were the question; the final question then
+    reads only what differs, and answers exactly as a cold read does."""
     system = ChatMessage("system", "You answer spoken questions in one short sentence.")
     opts = GenerationOptions(max_tokens=10, temperature=0, seed=0)
     full = "What is the tallest mountain in the whole of Europe?"
     cold = tiny_engine.chat([system, ChatMessage("user", full)], options=opts)
-    tiny_engine.chat(ask("Unrelated."), options=opts)
-    assert tiny_engine.prefill([system, ChatMessage("user", "What is the tallest mountain in the wh")], open_ended=True) > 0
-    answer = tiny_engine.chat([system, ChatMessage("user", full)], options=opts)
-    assert answer.text == cold.text  # the same tokens as a cold read
-    assert answer.usage.prompt_tokens - answer.usage.cached_prompt_tokens <= 10
+    for guess, most_read in ((full, 1), ("What is the tallest mountain in the whole of Eur", 10)):
+        tiny_engine.chat(ask("Unrelated."), options=opts)
+        assert tiny_engine.prefill([system, ChatMessage("user", guess)]) > 0
+        answer = tiny_engine.chat([system, ChatMessage("user", full)], options=opts)
+        assert answer.text == cold.text  # the same tokens as a cold read
+        assert answer.usage.prompt_tokens - answer.usage.cached_prompt_tokens <= most_read
 
 
 def test_prefill_leaves_a_busy_engine_alone(tiny_engine: LlamaEngine) -> None:
     with tiny_engine._lock:
-        assert tiny_engine.prefill(ask("Hello there"), open_ended=True, wait=False) == 0
+        assert tiny_engine.prefill(ask("Hello there"), wait=False) == 0
 
 
 def test_greedy_grammar_shortcut_picks_the_same_tokens_as_the_full_check(tiny_engine: LlamaEngine) -> None:

@@ -139,28 +139,21 @@ class LlamaEngine:
         messages: list[ChatMessage],
         *,
         tools: list[dict[str, Any]] | None = None,
-        open_ended: bool = False,
         wait: bool = True,
     ) -> int:
         """Read a prompt into the context ahead of its generation, which then pays only for
-        the tokens after it (llama.cpp keeps the longest common prefix).
+        the tokens after the longest common prefix (llama.cpp keeps it).
 
         Two uses: a warm-up, which reads and saves a system prompt before the first question
-        (pass just the system message); and a question still being spoken, read while the
-        wearer talks (`open_ended`: the last message's text is unfinished, so the prompt is
-        cut after it, minus its last token, which the next words may merge with).
+        (pass just the system message); and a guess at a question still being spoken (the
+        partial transcript as if it were final): when the guess is right, the answer's first
+        token costs one decode step; when the last words differ, only they are read again.
         With `wait=False` a busy engine is left alone and 0 is returned. Returns how many of
         the prompt's tokens the context did not hold before (read, or restored from a save).
         """
         history = [m.to_template_dict() for m in messages]
         prompt = self.template.render(history, tools)
-        if open_ended and history:
-            last = str(history[-1].get("content") or "")
-            cut = prompt.rfind(last) + len(last) if last else -1
-            if cut <= 0:
-                return 0
-            prompt = prompt[:cut]
-        elif len(history) == 1 and history[0]["role"] == "system":
+        if len(history) == 1 and history[0]["role"] == "system":
             # a system prompt alone: only what every conversation under it begins with
             probe = self.template.render([*history, {"role": "user", "content": "?"}], tools)
             prompt = os.path.commonprefix([prompt, probe])
@@ -168,13 +161,12 @@ class LlamaEngine:
             return 0
         try:
             tokens = self._tokenize(prompt)
-            if open_ended:
-                tokens = tokens[:-1]
             if not tokens or len(tokens) >= self.llm.n_ctx():
                 return 0
-            sys_len = len(tokens) if not open_ended and len(history) == 1 else self._system_prefix_len(history, tools, prompt)
+            alone = len(history) == 1
+            sys_len = len(tokens) if alone else self._system_prefix_len(history, tools, prompt)
             before = cached_tokens(self.llm, tokens)
-            self.prefixes.prepare(tokens, sys_len, save_now=True)
+            self.prefixes.prepare(tokens, sys_len, save_now=alone)
             held = cached_tokens(self.llm, tokens)
             if held < len(tokens):
                 self.prefixes.truncate(held)
