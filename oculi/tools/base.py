@@ -9,6 +9,7 @@ touches, so interfaces can show it and settings can restrict it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -164,3 +165,11 @@ def render_value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         return str(value)
+
+
+def with_validator(tool: Tool, wrap: Callable[[Callable[[dict[str, Any]], dict[str, Any]]],
+                                              Callable[[dict[str, Any]], dict[str, Any]]]) -> Tool:
+    """The tool with its schema validator wrapped: for arguments that need normalising (a
+    spoken time to the moment it means) before anything runs or is shown."""
+    assert tool.validator is not None
+    return dataclasses.replace(tool, validator=wrap(tool.validator))

@@ -30,7 +30,7 @@ def main() -> None:
     print("ready", flush=True)
     for i in itertools.count():
         if i % 3 == 0:
-            out = tools.set_reminder(text=f"call the dentist #{i}", in_minutes=600)
+            out = tools.set_reminder(text=f"call the dentist #{i}", when="in 600 minutes")
             rid = out["reminder_set"]["id"]
         else:
             out = tools.set_timer(seconds=1 + i % 2, label=f"tea {i}")

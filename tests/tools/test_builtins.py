@@ -82,9 +82,11 @@ def test_perception_tools_only_with_backends(tmp_path):
     reg = ToolRegistry()
     reg.register_all(perception_tools(Backends(camera=cam, viewer=_Viewer(), speaker=spk)))
     assert reg.call("take_photo", {}).value["faces_blurred"] is True
-    assert reg.call("record_video", {"seconds": 5}).ok
-    assert cam.calls == [("photo", True), ("clip", 5.0, True)]
-    assert reg.call("record_video", {"seconds": 9999}).error_code == "invalid_tool_arguments"
+    assert reg.call("record_video", {"duration": "5 seconds"}).ok
+    assert reg.call("record_video", {"duration": "one minute"}).value["seconds"] == 60
+    assert cam.calls == [("photo", True), ("clip", 5.0, True), ("clip", 60.0, True)]
+    assert reg.call("record_video", {"duration": "9999 seconds"}).error_code == "invalid_tool_arguments"
+    assert reg.call("record_video", {"duration": "a while"}).error_code == "invalid_tool_arguments"
     assert reg.call("read_text_aloud", {}).value == {"text_read": "EXIT"} and spk.said == ["EXIT"]
     assert reg.get("take_photo").data == frozenset({"camera"})
 

@@ -59,3 +59,95 @@ def resolve_at(text: str, now: datetime) -> datetime:
     if due <= now:
         raise InvalidToolArguments(f"{text} is in the past", hint="give a future time")
     return due
+
+
+# --------------------------------------------------------------------------- spoken times
+# "in twenty minutes", "at five thirty", "tomorrow at 9 in the morning": the reminder and
+# video tools take the wearer's own words and this code does the arithmetic, because a 1.5B
+# model asked for minutes turns "at 6 pm" (said at 2 pm) into 360.
+
+_UNITS = {"zero": 0, "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+          "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+          "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+          "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60}
+_SECONDS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60,
+            "mins": 60, "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600,
+            "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+
+
+def _digits(text: str) -> str:
+    """Number words as digits: "twenty five" → "25", "half an hour" → "30 minutes"."""
+    t = " " + re.sub(r"[,\-]", " ", text.lower()) + " "
+    t = re.sub(r" (an|one) hour and a half ", " 90 minutes ", t)
+    t = re.sub(r" (a )?half (an|a|one) hour ", " 30 minutes ", t)
+    t = re.sub(r" (a )?quarter (of )?(an|a|one) hour ", " 15 minutes ", t)
+    t = re.sub(r" half a minute ", " 30 seconds ", t)
+    tens = "|".join(_TENS)
+    units = "|".join(k for k in _UNITS if k not in ("a", "an"))
+    t = re.sub(rf" ({tens}) ({units}) ", lambda m: f" {_TENS[m[1]] + _UNITS[m[2]]} ", t)
+    t = re.sub(rf" ({tens}) ", lambda m: f" {_TENS[m[1]]} ", t)
+    t = re.sub(rf" ({units}) ", lambda m: f" {_UNITS[m[1]]} ", t)
+    t = re.sub(rf" ({units}) ", lambda m: f" {_UNITS[m[1]]} ", t)  # overlapping matches
+    t = re.sub(r" an? (?=(second|minute|hour|day)s? )", " 1 ", t)
+    return " ".join(t.split())
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a spoken duration ("one minute", "1 h 30 min", "90 seconds")."""
+    t = _digits(text)
+    t = re.sub(r"^(for|in|about|around|roughly)\s+", "", t)
+    total = 0.0
+    rest = t
+    for number, unit in _DURATION.findall(t):
+        if unit not in _SECONDS:
+            break
+        total += float(number) * _SECONDS[unit]
+        rest = rest.replace(number, "", 1).replace(unit, "", 1)
+    if total <= 0 or re.sub(r"\b(and|for|in)\b|\s", "", rest):
+        raise InvalidToolArguments(f"{text!r} is not a duration", hint='e.g. "30 seconds", "one minute", "2 hours"')
+    return round(total)
+
+
+def resolve_when(text: str, now: datetime) -> datetime:
+    """The moment meant by a spoken time: a delay ("in 20 minutes") or a clock time ("at five
+    thirty", "tomorrow at 9 in the morning"). InvalidToolArguments when it is neither."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}", text.strip()):  # the resolved form
+        return resolve_at(text.strip(), now)
+    dated = re.match(r"\s*(\d{4}-\d{2}-\d{2})\s+(.*)", text)
+    t = _digits(dated[2] if dated else text).strip(" .")
+    t = re.sub(r"(\d)(am|pm)\b", r"\1 \2", t)
+    if t.startswith("in ") or not re.search(r"\b(at|am|pm|tomorrow|today|tonight|noon|midnight|morning|evening|afternoon|o'?clock)\b|:", t):
+        with_unit = re.search(r"\d\s*(s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|days?)\b", t)
+        if with_unit:
+            return now + timedelta(seconds=parse_duration(t))
+    day = f"{dated[1]} " if dated else ""
+    if dated:
+        pass
+    elif "tomorrow" in t:
+        day = "tomorrow "
+    elif "today" in t or "tonight" in t:
+        day = "today "
+    half = ""
+    if re.search(r"\b(morning|am|a\.m\.)\b", t):
+        half = " am"
+    elif re.search(r"\b(afternoon|evening|tonight|night|pm|p\.m\.)\b", t):
+        half = " pm"
+    if "noon" in t:
+        return resolve_at(f"{day}12 pm", now)
+    if "midnight" in t:
+        return resolve_at("tomorrow 0:00" if not day else f"{day}0:00", now)
+    m = re.search(r"\b(?:(half|quarter) (past|to) )?(\d{1,2})(?:[:. ](\d{2}))?\b", t)
+    if not m:
+        raise InvalidToolArguments(f"{text!r} is not a time", hint='e.g. "in 20 minutes", "at 6 pm", "tomorrow at 9 am"')
+    hour, minute = int(m[3]), int(m[4] or 0)
+    if m[1]:
+        offset = 30 if m[1] == "half" else 15
+        if m[2] == "past":
+            minute = offset
+        else:
+            hour, minute = (hour - 1) % 24, 60 - offset
+    if half and hour > 12:
+        half = ""  # "18:00 in the evening": the 24-hour clock already says it
+    return resolve_at(f"{day}{hour}:{minute:02d}{half}", now)

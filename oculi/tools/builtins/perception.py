@@ -7,13 +7,18 @@ the privacy rules: a camera backend blurs bystanders' faces in everything it sav
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from pydantic import Field
 
-from oculi.tools.base import Tool, function_tool
+from oculi.tools.base import Tool, function_tool, with_validator
+from oculi.tools.builtins.clocktime import parse_duration
+from oculi.tools.errors import InvalidToolArguments
+
+MAX_CLIP_SECONDS = 300
 
 
 class Camera(Protocol):
@@ -58,19 +63,35 @@ class CameraTools:
         path = self.camera.take_photo(blur_faces=self.blur_faces)
         return {"photo_saved": str(path), "faces_blurred": self.blur_faces}
 
-    def record_video(self, seconds: Annotated[int, Field(ge=1, le=300)] = 10) -> dict[str, Any]:
+    def record_video(self, duration: Annotated[str, Field(max_length=40)] = "10 seconds") -> dict[str, Any]:
         """Record a video clip with the glasses' camera and save it (faces are blurred).
 
         Args:
-            seconds: how long to record, in seconds (one minute is 60)
+            duration: how long, as the wearer said it, e.g. "30 seconds", "one minute"
         """
+        seconds = parse_duration(duration)  # checked by _validate_clip before the call
         path = self.camera.record_clip(float(seconds), blur_faces=self.blur_faces)
         return {"video_saved": str(path), "seconds": seconds, "faces_blurred": self.blur_faces}
+
+    def _validate_clip(self, validate: Callable[[dict[str, Any]], dict[str, Any]]
+                       ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """The spoken duration as seconds ("one minute" → "60 seconds") before anything runs."""
+
+        def run(arguments: dict[str, Any]) -> dict[str, Any]:
+            out = validate(arguments)
+            seconds = parse_duration(out.get("duration") or "10 seconds")
+            if not 1 <= seconds <= MAX_CLIP_SECONDS:
+                raise InvalidToolArguments(f"a clip lasts 1 to {MAX_CLIP_SECONDS} seconds, not {seconds}")
+            out["duration"] = f"{seconds} seconds"
+            return out
+
+        return run
 
     def tools(self) -> list[Tool]:
         return [
             function_tool(self.take_photo, data=["camera"], timeout=30.0),
-            function_tool(self.record_video, data=["camera", "microphone"], timeout=330.0),
+            with_validator(function_tool(self.record_video, data=["camera", "microphone"], timeout=330.0),
+                           self._validate_clip),
         ]
 
 

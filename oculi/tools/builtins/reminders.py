@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
 
-from oculi.tools.base import Tool, function_tool
-from oculi.tools.builtins.clocktime import AT_PATTERN, resolve_at
+from oculi.tools.base import Tool, function_tool, with_validator
+from oculi.tools.builtins.clocktime import resolve_when
 from oculi.tools.builtins.reminder_store import Reminder, ReminderStore
 from oculi.tools.errors import InvalidToolArguments
 
@@ -80,48 +79,31 @@ class ReminderTools:
     def set_reminder(
         self,
         text: str,
-        in_minutes: Annotated[int | None, Field(ge=1, le=MAX_DURATION // 60)] = None,
-        at: Annotated[str | None, Field(pattern=AT_PATTERN)] = None,
+        when: Annotated[str, Field(min_length=1, max_length=60)],
     ) -> dict[str, Any]:
-        """Remind the wearer of something later, at a clock time or after some minutes.
+        """Remind the wearer of something later, at a clock time or after a delay.
 
         Args:
             text: what to remind about, e.g. "call mom"
-            in_minutes: only for a delay the wearer said ("in 20 minutes"; "in 2 hours" is 120);
-                for a clock time, use at instead
-            at: the clock time as the wearer said it: "18:30", "6 pm", "tomorrow 9 am" or
-                "2026-12-01 09:00"
+            when: the time exactly as the wearer said it, e.g. "in 20 minutes", "at 6 pm",
+                "at five thirty", "tomorrow at 9 am"
         """
         now_dt = self.now()
-        if at is not None:
-            # A clock time the wearer said wins over a delay: small models given "at 6 pm"
-            # often add an in_minutes they computed (wrongly) themselves.
-            due = self._parse_at(at, now_dt)
-        elif in_minutes is not None:
-            due = now_dt + timedelta(minutes=in_minutes)
-        else:
-            raise InvalidToolArguments(
-                "say when: give in_minutes or at",
-                hint='e.g. {"text": "call mom", "in_minutes": 20} or {"text": "call mom", "at": "18:00"}',
-            )
+        due = resolve_when(when, now_dt)
         now = now_dt.timestamp()
         r = self.store.add("reminder", text.strip(), due.timestamp(), now=now)
         self.on_change()
         return {"reminder_set": _describe(r, now)}
 
-    @staticmethod
-    def _parse_at(at: str, now: datetime) -> datetime:
-        return resolve_at(at, now)
-
     def _validate_reminder(self, validate: Callable[[dict[str, Any]], dict[str, Any]]
                            ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        """Resolve `at` to "YYYY-MM-DD HH:MM" while validating: a bad time is refused before
-        anything runs, and interfaces (and the evaluation) see the moment that will be used."""
+        """Resolve `when` to "YYYY-MM-DD HH:MM" while validating: a time that cannot be
+        understood is refused before anything runs, and interfaces (and the evaluation) see
+        the moment that will be used."""
 
         def run(arguments: dict[str, Any]) -> dict[str, Any]:
             out = validate(arguments)
-            if out.get("at") is not None:
-                out["at"] = self._parse_at(out["at"], self.now()).strftime("%Y-%m-%d %H:%M")
+            out["when"] = resolve_when(out["when"], self.now()).strftime("%Y-%m-%d %H:%M")
             return out
 
         return run
@@ -167,13 +149,8 @@ class ReminderTools:
         data = ["reminders"]
         return [
             function_tool(self.set_timer, data=data),
-            _with_validator(function_tool(self.set_reminder, data=data), self._validate_reminder),
+            with_validator(function_tool(self.set_reminder, data=data), self._validate_reminder),
             function_tool(self.list_reminders, data=data),
             function_tool(self.cancel_reminder, data=data),
         ]
 
-
-def _with_validator(tool: Tool, wrap: Callable[[Callable[[dict[str, Any]], dict[str, Any]]],
-                                               Callable[[dict[str, Any]], dict[str, Any]]]) -> Tool:
-    assert tool.validator is not None
-    return dataclasses.replace(tool, validator=wrap(tool.validator))
