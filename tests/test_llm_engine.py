@@ -159,6 +159,9 @@ def test_a_guessed_question_leaves_only_what_differs_to_read(tiny_engine: LlamaE
 def test_prefill_leaves_a_busy_engine_alone(tiny_engine: LlamaEngine) -> None:
     with tiny_engine._lock:
         assert tiny_engine.prefill(ask("Hello there"), wait=False) == 0
+    stopped = threading.Event()
+    stopped.set()  # the real question has arrived: a guess reads nothing more
+    assert tiny_engine.prefill(ask("A question nobody asked before, " * 4), stop=stopped) == 0
 
 
 def test_greedy_grammar_shortcut_picks_the_same_tokens_as_the_full_check(tiny_engine: LlamaEngine) -> None:

@@ -39,6 +39,7 @@ from oculi.llm.prefix_cache import PrefixStates, cached_tokens
 from oculi.llm.template import ChatTemplate
 
 ToolChoice = Literal["auto", "none", "required"] | dict[str, Any]
+PREFILL_STEP = 4  # tokens read between checks of a stoppable prefill (~0.1 s on 2 cores)
 
 
 @dataclass
@@ -140,6 +141,7 @@ class LlamaEngine:
         *,
         tools: list[dict[str, Any]] | None = None,
         wait: bool = True,
+        stop: threading.Event | None = None,
     ) -> int:
         """Read a prompt into the context ahead of its generation, which then pays only for
         the tokens after the longest common prefix (llama.cpp keeps it).
@@ -148,8 +150,10 @@ class LlamaEngine:
         (pass just the system message); and a guess at a question still being spoken (the
         partial transcript as if it were final): when the guess is right, the answer's first
         token costs one decode step; when the last words differ, only they are read again.
-        With `wait=False` a busy engine is left alone and 0 is returned. Returns how many of
-        the prompt's tokens the context did not hold before (read, or restored from a save).
+        With `wait=False` a busy engine is left alone and 0 is returned. `stop` ends the read
+        early (checked every few tokens; what was read stays useful), so a guess never delays
+        the real question. Returns how many of the prompt's tokens the context did not hold
+        before (read, or restored from a save).
         """
         history = [m.to_template_dict() for m in messages]
         prompt = self.template.render(history, tools)
@@ -170,7 +174,11 @@ class LlamaEngine:
             held = cached_tokens(self.llm, tokens)
             if held < len(tokens):
                 self.prefixes.truncate(held)
-                self.llm.eval(tokens[held:])
+                step = PREFILL_STEP if stop is not None else len(tokens)
+                for i in range(held, len(tokens), step):
+                    if stop is not None and stop.is_set():
+                        return cached_tokens(self.llm, tokens) - before
+                    self.llm.eval(tokens[i:i + step])
             return len(tokens) - before
         finally:
             self._lock.release()

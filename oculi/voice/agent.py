@@ -43,13 +43,13 @@ class LlmAgent:
         recent = self.history[-2 * self.max_history_turns:]
         return [self.system, *recent, ChatMessage(role="user", content=question)]
 
-    def prefill(self, partial_question: str) -> int:
+    def prefill(self, partial_question: str, stop: threading.Event | None = None) -> int:
         """Read the question so far, as if it were final, while the wearer is still saying it:
         if it is, the answer starts after one decode step; if not, only the words that differ
-        are read again. A busy engine is not waited for."""
+        are read again. A busy engine is not waited for; `stop` ends the read early."""
         if len(partial_question.split()) < 2:
             return 0
-        return self.engine.prefill(self.messages_for(partial_question), wait=False)
+        return self.engine.prefill(self.messages_for(partial_question), wait=False, stop=stop)
 
     def answer(self, question: str, cancel: threading.Event) -> Iterator[str]:
         for ev in self.engine.stream_chat(self.messages_for(question), options=self.options, cancel=cancel):

@@ -107,6 +107,7 @@ class VoicePipeline:
         self.speculative_stt = speculative_stt
         self.speculative_answer = speculative_answer and speculative_stt
         self.speculative_prefill = settings.prefill_while_speaking and partial_transcripts
+        self._prefill_stop = threading.Event()  # set at the first quiet frame: Whisper goes first
         self._draft: tuple[float, asyncio.Future[str]] | None = None
         self._held: _HeldAnswer | None = None
         self.held_answers = {"used": 0, "dropped": 0}  # how often speculation paid off
@@ -216,6 +217,7 @@ class VoicePipeline:
         makes the draft stale; it is then ignored)."""
         if not self.speculative_stt or not self.turns.speaking or self.turns.silent_frames != 1:
             return
+        self._prefill_stop.set()  # a guess still being read must not slow the real transcript
         audio = self.turns.utterance()
         fut = loop.run_in_executor(self._stt_x, self.stt.transcribe, audio)
         voiced_at = self.turns.last_voiced_at
@@ -253,7 +255,9 @@ class VoicePipeline:
                 prefill = getattr(self.agent, "prefill", None)
                 if self.speculative_prefill and prefill is not None and self.turns.speaking and not self.answering:
                     # on the partial thread: never alongside the next partial transcript
-                    loop.run_in_executor(self._partial_x, prefill, f.result()).add_done_callback(_log_failure)
+                    self._prefill_stop.clear()
+                    loop.run_in_executor(self._partial_x, prefill, f.result(), self._prefill_stop
+                                         ).add_done_callback(_log_failure)
 
         fut.add_done_callback(done)
 
