@@ -77,9 +77,9 @@ def test_the_question_is_read_into_the_llm_while_it_is_spoken(voice_models, tiny
     guesses: list[tuple[str, bool]] = []
     real_prefill = agent.prefill
 
-    def prefill(partial: str) -> int:
+    def prefill(partial: str, stop=None) -> int:
         guesses.append((partial, pipeline.turns.speaking))
-        return real_prefill(partial)
+        return real_prefill(partial, stop)
 
     agent.prefill = prefill  # type: ignore[method-assign]
     run(pipeline, with_lead(say("What is the name of the longest river in the whole world?")), realtime=True)
