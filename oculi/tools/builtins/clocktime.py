@@ -122,13 +122,14 @@ def resolve_when(text: str, now: datetime) -> datetime:
         with_unit = re.search(r"\d\s*(s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|days?)\b", t)
         if with_unit:
             return now + timedelta(seconds=parse_duration(t))
-    day = f"{dated[1]} " if dated else ""
     if dated:
-        pass
+        day = f"{dated[1]} "
     elif "tomorrow" in t:
         day = "tomorrow "
     elif "today" in t or "tonight" in t:
         day = "today "
+    else:
+        day = ""
     half = ""
     if re.search(r"\b(morning|am|a\.m\.)\b", t):
         half = " am"
@@ -137,7 +138,7 @@ def resolve_when(text: str, now: datetime) -> datetime:
     if "noon" in t:
         return resolve_at(f"{day}12 pm", now)
     if "midnight" in t:
-        return resolve_at("tomorrow 0:00" if not day else f"{day}0:00", now)
+        return resolve_at("tomorrow 0:00" if day in ("", "today ") else f"{day}0:00", now)  # the coming one
     m = re.search(r"\b(?:(half|quarter) (past|to) )?(\d{1,2})(?:[:. ](\d{2}))?\b", t)
     if not m:
         raise InvalidToolArguments(f"{text!r} is not a time", hint='e.g. "in 20 minutes", "at 6 pm", "tomorrow at 9 am"')
