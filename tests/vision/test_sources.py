@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import http.server
 import io
 import socket
@@ -217,9 +219,57 @@ def test_rtsp_unreachable_is_a_clear_error() -> None:
     assert e.value.hint
 
 
-def test_rtsp_stream_frames() -> None:
-    pytest.skip("no RTSP server can be started here (ffmpeg's RTSP muxer only pushes to a server; "
-                "no mediamtx/gst-rtsp-server installed); RtspSource's error path is tested above")
+@pytest.fixture
+def rtsp_server(tmp_path: Path) -> Iterator[str]:
+    """A real RTSP server (aio-rtsp-toolkit, RTP over the RTSP connection) serving an H.264
+    clip whose frame i has brightness 8*i, on a free loopback port."""
+    av = pytest.importorskip("av")
+    server = pytest.importorskip("aio_rtsp_toolkit.server", reason="pip install -e '.[test]' brings the RTSP server")
+    with av.open(str(tmp_path / "clip.mp4"), "w") as out:
+        stream = out.add_stream("h264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(30):
+            frame = av.VideoFrame.from_ndarray(np.full((240, 320, 3), 8 * i, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    async def serve() -> None:
+        with contextlib.suppress(asyncio.CancelledError):  # the fixture's teardown
+            await server.serve(str(tmp_path), host="127.0.0.1", port=port)
+
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(serve())
+    thread = threading.Thread(target=loop.run_until_complete, args=(task,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    yield f"rtsp://127.0.0.1:{port}/clip.mp4"
+    loop.call_soon_threadsafe(task.cancel)
+    thread.join(timeout=10)
+    loop.close()
+
+
+def test_rtsp_stream_frames(rtsp_server: str) -> None:
+    src = open_source(rtsp_server)
+    assert isinstance(src, RtspSource)
+    frames = []
+    for frame in src.frames():
+        frames.append(frame)
+        if len(frames) == 8:
+            break
+    assert [f.image.shape for f in frames] == [(240, 320, 3)] * 8
+    brightness = [float(f.image.mean()) for f in frames]
+    assert brightness == sorted(brightness) and brightness[-1] > brightness[0]  # the clip, in order
+    assert frames[0].timestamp <= frames[-1].timestamp
 
 
 def test_open_source_dispatch(tmp_path: Path) -> None:
