@@ -253,8 +253,7 @@ class VoicePipeline:
             if not f.cancelled() and f.exception() is None and f.result():
                 self._emit(PartialTranscript(f.result(), time.monotonic()))
                 prefill = getattr(self.agent, "prefill", None)
-                speaking = self.turns.speaking and self.turns.silent_frames == 0  # a pause: Whisper's turn
-                if self.speculative_prefill and prefill is not None and speaking and not self.answering:
+                if self.speculative_prefill and prefill is not None and self.turns.speaking and not self.answering:
                     # on the partial thread: never alongside the next partial transcript
                     self._prefill_stop.clear()
                     loop.run_in_executor(self._partial_x, prefill, f.result(), self._prefill_stop
