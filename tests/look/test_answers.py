@@ -23,12 +23,8 @@ def test_quotes_the_text_it_read(default_engine, perceiver) -> None:
     assert "PLATFORM 4" in answer.upper() and "YORK" in answer.upper()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the default 1.5B coder model mistranslates 'SORTIE DE SECOURS' (it answered "
-    "'Emergency Rescue' / 'Emergency evacuation' on 2026-11-24); a better model fixes this",
-)
 def test_translates_seen_text(default_engine, perceiver) -> None:
+    # failed (xfail) with the old look prompt: 'Emergency Rescue'; the terse findings fixed it
     answer = _ask(default_engine, perceiver, "Translate the sign into English.", text_image(["SORTIE DE SECOURS"], paper=205))
     assert "exit" in answer.lower()
 
