@@ -35,7 +35,7 @@ from oculi.llm.messages import (
     ToolCallsReady,
     Usage,
 )
-from oculi.llm.prefix_cache import PrefixStates, cached_tokens
+from oculi.llm.prefix_cache import PrefixStates, cached_tokens, truncate
 from oculi.llm.template import ChatTemplate
 
 ToolChoice = Literal["auto", "none", "required"] | dict[str, Any]
@@ -173,7 +173,7 @@ class LlamaEngine:
             self.prefixes.prepare(tokens, sys_len, save_now=alone)
             held = cached_tokens(self.llm, tokens)
             if held < len(tokens):
-                self.prefixes.truncate(held)
+                truncate(self.llm, held)
                 step = PREFILL_STEP if stop is not None else len(tokens)
                 for i in range(held, len(tokens), step):
                     if stop is not None and stop.is_set():

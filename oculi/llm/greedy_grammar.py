@@ -17,7 +17,7 @@ from typing import Any
 import llama_cpp
 import numpy as np
 
-from oculi.llm.prefix_cache import cached_tokens
+from oculi.llm.prefix_cache import cached_tokens, truncate
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
@@ -26,8 +26,7 @@ def greedy_under_grammar(llm: Any, vocab: Any, tokens: list[int], grammar: Any) 
     """Evaluate `tokens` (reusing the cached prefix) and yield the grammar's greedy tokens;
     the caller stops at end-of-generation, a stop string or max_tokens."""
     cached = cached_tokens(llm, tokens[:-1])  # the last token is read again: fresh logits
-    llm.n_tokens = cached  # Llama.eval drops the KV cells from here on
-    llm._input_ids[cached:] = -1  # stale ids past the end must never count as cached later
+    truncate(llm, cached)
     llm.eval(tokens[cached:])
     n_vocab = llm.n_vocab()
     sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar._grammar.encode(), grammar._root.encode())

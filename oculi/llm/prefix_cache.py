@@ -29,6 +29,20 @@ def cached_tokens(llm: Any, tokens: list[int]) -> int:
     return n
 
 
+def truncate(llm: Any, n: int) -> None:
+    """Forget every token from position `n` on: its KV cells and its id."""
+    llm._ctx.kv_cache_seq_rm(-1, n, -1)
+    _set_tokens(llm, n)
+
+
+def _set_tokens(llm: Any, n: int) -> None:
+    # Llama.generate compares its whole token buffer with the prompt: stale ids past the
+    # end would count as cached.
+    llm.n_tokens = n
+    llm._input_ids[n:] = -1
+    llm._requires_eval = True
+
+
 class PrefixStates:
     def __init__(self, llm: Any, *, max_entries: int = 4, min_tokens: int = 32) -> None:
         self.llm = llm
@@ -54,10 +68,10 @@ class PrefixStates:
             return
         held = cached_tokens(self.llm, tokens)
         if held >= prefix_len:
-            self.truncate(prefix_len)  # what follows belongs to another turn anyway
+            truncate(self.llm, prefix_len)  # what follows belongs to another turn anyway
             self._save(key)
             return
-        self.truncate(held)
+        truncate(self.llm, held)
         self.llm.eval(list(key[held:]))
         self._save(key)
 
@@ -71,18 +85,6 @@ class PrefixStates:
         while len(self._seen) > 64:
             self._seen.popitem(last=False)
         return False
-
-    def truncate(self, n: int) -> None:
-        """Forget every cell from position `n` on."""
-        self.llm._ctx.kv_cache_seq_rm(-1, n, -1)
-        self._set_tokens(n)
-
-    def _set_tokens(self, n: int) -> None:
-        # Llama.generate compares its whole token buffer with the prompt: stale ids past the
-        # end would count as cached.
-        self.llm.n_tokens = n
-        self.llm._input_ids[n:] = -1
-        self.llm._requires_eval = True
 
     def _save(self, key: tuple[int, ...]) -> None:
         ctx = self.llm._ctx.ctx
@@ -101,10 +103,10 @@ class PrefixStates:
         buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
         if not llama_cpp.llama_state_seq_set_data(self.llm._ctx.ctx, buf, len(data), 0):
             del self._saved[key]  # refused (e.g. another context size): read it again
-            self._set_tokens(0)
+            _set_tokens(self.llm, 0)
             self.llm.eval(list(key))
             self._save(key)
             return
-        self._set_tokens(len(key))
+        _set_tokens(self.llm, len(key))
         self.llm._input_ids[: len(key)] = key
         self.restores += 1

@@ -64,12 +64,12 @@ class OcrStep:
         scale = self.settings.ocr_max_side / max(h, w)
         ocr = self._ocr
         if scale >= 1 or max(h, w) / max(1, min(h, w)) > 8 or min(h, w) * scale <= ocr.min_height:
-            return self._ocr(bgr)[0] or []  # small or extreme shapes: rapidocr's own path
+            return ocr(bgr)[0] or []  # small or extreme shapes: rapidocr's own path
         small = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         boxes, _ = ocr.auto_text_det(small)
         if boxes is None or len(boxes) == 0:
             return []
-        boxes = (np.asarray(boxes, dtype=np.float32) / scale).astype(np.float32)
+        boxes = np.asarray(boxes, dtype=np.float32) / np.float32(scale)
         crops = ocr.get_crop_img_list(bgr, boxes)
         crops, _, _ = ocr.text_cls(crops)
         rec, _ = ocr.text_rec(crops, False)
