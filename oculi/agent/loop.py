@@ -60,9 +60,13 @@ class Agent:
         max_steps: int = 4,
         clock: Callable[[], datetime] = datetime.now,
         direct_answer_tool: bool = True,
+        add_turn_line: bool = True,
     ) -> None:
         """`direct_answer_tool` offers the model `answer_directly` beside the real tools
-        (see prompt.DIRECT_ANSWER_SPEC): a way to decline tools that small models take."""
+        (see prompt.DIRECT_ANSWER_SPEC): a way to decline tools that small models take.
+        `add_turn_line=False`: the caller puts the clock line into the history itself (the
+        assistant keeps each turn's line, so the cached prefix only ever grows)."""
+        self.add_turn_line = add_turn_line
         self.engine = engine
         self.direct_answer_tool = direct_answer_tool
         self.registry = registry
@@ -77,6 +81,8 @@ class Agent:
     ) -> list[ChatMessage]:
         """System prompt first, the turn line (clock, no-tool rule) before the latest message."""
         body = [m for m in history if m.role != "system"]
+        if not self.add_turn_line:
+            return [ChatMessage(role="system", content=self.system), *body]
         last_user = max((i for i, m in enumerate(body) if m.role == "user"), default=len(body))
         clock = ChatMessage(role="system", content=turn_line(self.clock(), tools_offered))
         return [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -121,3 +122,19 @@ class ChatResult:
     tool_calls: list[ToolCall]
     finish_reason: FinishReason
     usage: Usage
+
+
+def collect(stream: Iterable[StreamEvent]) -> ChatResult:
+    """Gather a streamed answer into one `ChatResult`."""
+    text: list[str] = []
+    calls: list[ToolCall] = []
+    reason: FinishReason = "stop"
+    usage = Usage()
+    for ev in stream:
+        if isinstance(ev, TextDelta):
+            text.append(ev.text)
+        elif isinstance(ev, ToolCallsReady):
+            calls = ev.calls
+        else:
+            reason, usage = ev.reason, ev.usage
+    return ChatResult("".join(text), calls, reason, usage)

@@ -78,6 +78,13 @@ class MemoryService:
             self.transcriber = load_transcriber(self.voice, threads=self.settings.threads)
         return self.transcriber
 
+    def face_blur(self) -> FaceBlurrer:
+        """The fail-closed face blur every stored image goes through (live memory uses it)."""
+        return self._perception()[1]
+
+    def sentence_embedder(self) -> Embedder:
+        return self._embedder()
+
     # -- jobs ------------------------------------------------------------------------------
     def ingest(
         self,

@@ -20,7 +20,7 @@ from typing import Any
 
 from oculi.errors import OculiError
 from oculi.llm.engine import GenerationOptions, ToolChoice
-from oculi.llm.messages import ChatMessage, Finished, StreamEvent
+from oculi.llm.messages import ChatMessage, ChatResult, Finished, StreamEvent, collect
 from oculi.server.errors import ApiError
 from oculi.server.scheduler import END, ChatJob, ChatScheduler
 
@@ -81,3 +81,21 @@ class ScheduledEngine:
         finally:
             if not finished:
                 job.cancel.set()  # an abandoned stream frees its slot at the next token
+
+    def chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResult:
+        """The whole answer at once (tools such as translate call it)."""
+        return collect(self.stream_chat(messages, **kwargs))
+
+    def prefill(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        wait: bool = False,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Read a guessed prompt into an idle slot; a busy server reads nothing (never waits)."""
+        prefill = getattr(self.scheduler, "prefill", None)
+        if prefill is None:
+            return 0
+        return int(prefill(messages, tools=tools, stop=stop))

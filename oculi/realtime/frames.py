@@ -64,8 +64,11 @@ class FrameWorker:
         max_pixels: int,
         max_age_s: float,
         overlay: bool,
+        on_seen: Callable[[Seen], None] | None = None,
     ) -> None:
+        """`on_seen` is called on the perception thread with every perceived frame."""
         self.perceiver = perceiver
+        self.on_seen = on_seen
         self.executor = executor
         self.emit = emit
         self.interval_s = interval_s
@@ -137,4 +140,10 @@ class FrameWorker:
         image = decode_image_bytes(item.jpeg, name=f"frame {fid}", max_pixels=self.max_pixels)
         frame = Frame(image=image, timestamp=time.time(), source="realtime", index=fid)
         assert self.perceiver is not None
-        return Seen(fid, frame, self.perceiver.perceive(image), time.monotonic())
+        seen = Seen(fid, frame, self.perceiver.perceive(image), time.monotonic())
+        if self.on_seen is not None:
+            try:
+                self.on_seen(seen)
+            except Exception:  # the overlay still goes out
+                log.exception("frame listener failed on frame %s", fid)
+        return seen

@@ -67,10 +67,20 @@ class SessionEnd(_Strict):
     type: Literal["session.end"] = "session.end"
 
 
+class ConfirmReply(_Strict):
+    """The wearer's answer to a `confirm.request`: may that tool call run?"""
+
+    type: Literal["confirm.reply"] = "confirm.reply"
+    id: str = Field(..., max_length=64, description="the id of the confirm.request")
+    approved: bool
+
+
 ClientEvent = Annotated[
-    SessionStart | TalkStart | TalkStop | Ping | SessionEnd, Field(discriminator="type")
+    SessionStart | TalkStart | TalkStop | Ping | SessionEnd | ConfirmReply,
+    Field(discriminator="type"),
 ]
-CLIENT_EVENT_TYPES = ("session.start", "talk.start", "talk.stop", "ping", "session.end")
+CLIENT_EVENT_TYPES = ("session.start", "talk.start", "talk.stop", "ping", "session.end",
+                      "confirm.reply")
 
 
 class AudioHeader(_Strict):
@@ -217,6 +227,38 @@ class ToolFinished(_Lenient):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+class NotificationEvent(_Lenient):
+    """A timer or reminder fell due while the session was open; its text is then spoken
+    (answer audio follows, with no answer events around it)."""
+
+    type: Literal["notification"] = "notification"
+    kind: Literal["timer", "reminder"]
+    title: str
+    text: str = Field(description="the sentence that is spoken")
+    due: str = Field(description="when it was due, local time, ISO 8601")
+    late: bool = Field(False, description="it fell due while oculi was not running")
+
+
+class MemoryState(_Lenient):
+    """Whether live memory is recording this session (sent at start and on every change)."""
+
+    type: Literal["memory.state"] = "memory.state"
+    recording: bool
+    reason: str = ""
+
+
+class ConfirmRequest(_Lenient):
+    """A tool call needs the wearer's consent; answer with `confirm.reply` within
+    `timeout_s`, or it is declined."""
+
+    type: Literal["confirm.request"] = "confirm.request"
+    id: str
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    question: str
+    timeout_s: float
+
+
 class ErrorEvent(_Lenient):
     type: Literal["error"] = "error"
     code: str
@@ -239,7 +281,8 @@ class SessionEnded(_Lenient):
 ServerEvent = Annotated[
     SessionStarted | SessionStatus | SpeechStartedEvent | SpeechStoppedEvent | TranscriptPartial
     | TranscriptFinal | AnswerDelta | AnswerInterrupted | AnswerDone | Overlay | ToolStarted
-    | ToolFinished | ErrorEvent | Pong | SessionEnded,
+    | ToolFinished | NotificationEvent | MemoryState | ConfirmRequest | ErrorEvent | Pong
+    | SessionEnded,
     Field(discriminator="type"),
 ]
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from oculi.errors import OculiError
 from oculi.models.store import ModelStore
@@ -57,7 +58,10 @@ class RealtimeRuntime:
         stt: SpeechToText | None = None,
         tts: TextToSpeech | None = None,
         perceiver: Perceiver | None = None,
+        host: Any | None = None,
     ) -> None:
+        """`host` is the process's `AssistantHost` (tools, reminders, memory), shared by
+        every session; without one, a host is built on the first session."""
         self.settings, self.voice, self.vision = settings, voice, vision
         self.chat, self.chat_model = chat, chat_model
         self._store = store
@@ -67,6 +71,26 @@ class RealtimeRuntime:
         self.perception_x = ThreadPoolExecutor(1, thread_name_prefix="oculi-perception")
         self.sessions = 0
         self.load_seconds: float | None = None
+        self.host = host
+        self.loop: asyncio.AbstractEventLoop | None = None  # the server's, once a session starts
+
+    def assistant_host(self, loop: asyncio.AbstractEventLoop) -> Any:
+        """The process's assistant host; its tools reach the model through the scheduler."""
+        self.loop = loop
+        if self.host is None:
+            from oculi.assistant.host import AssistantHost
+            from oculi.config import load_settings
+
+            self.host = AssistantHost(load_settings(), engine=self.tool_engine)
+        return self.host
+
+    def tool_engine(self) -> Any:
+        """For tools that ask the model themselves (translate): the scheduler, not a copy."""
+        from oculi.realtime.engine import ScheduledEngine
+
+        if self.chat is None or self.loop is None:
+            raise OculiError("no chat model is serving", code="chat_unavailable")
+        return ScheduledEngine(self.chat, self.loop)
 
     @property
     def loaded(self) -> bool:
@@ -141,3 +165,5 @@ class RealtimeRuntime:
 
     def close(self) -> None:
         self.perception_x.shutdown(wait=True, cancel_futures=True)
+        if self.host is not None:
+            self.host.close()

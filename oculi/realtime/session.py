@@ -1,9 +1,11 @@
 """The server side of one realtime connection: socket messages in, pipeline events out.
 
-One session = the voice pipeline (`oculi.voice.pipeline.VoicePipeline`) fed by a socket
-audio source, writing answer audio to a socket sink, answering through `SessionAgent` (look
-agent on the latest frame, else plain chat, both through the server's chat scheduler), plus a
-`FrameWorker` that turns camera frames into overlays. Every message is parsed by `wire.py`; a
+One session = one `oculi.assistant.Assistant` (the same conversation, tools, camera note
+and memory as every other interface, answering through the server's chat scheduler), spoken
+to through the voice pipeline (`oculi.voice.pipeline.VoicePipeline`) fed by a socket audio
+source and writing answer audio to a socket sink, plus a `FrameWorker` that turns camera
+frames into overlays and keeps the assistant's view current. This module only maps: socket
+messages to the assistant, the assistant's events to `oculi.realtime/1` events. Every message is parsed by `wire.py`; a
 bad one is answered with an `error` event and the session goes on. Only an unsupported
 protocol version, a full server or missing models end it (a fatal error event, then close).
 
@@ -17,19 +19,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from oculi.agent.events import AgentEvent, ToolCallFinished, ToolCallStarted
+from oculi.assistant import Assistant, AssistantEvent, CurrentView, MemoryStateChanged
+from oculi.assistant.events import NotificationFired
+from oculi.assistant.session import arguments_dict, tool_summary
+from oculi.assistant.view import ViewSnapshot
+from oculi.assistant.voice import VoiceTurns
 from oculi.errors import OculiError
-from oculi.realtime.agent import SessionAgent
 from oculi.realtime.audio import SocketAudioSink, SocketAudioSource
 from oculi.realtime.engine import ScheduledEngine
 from oculi.realtime.errors import ProtocolError, RealtimeUnavailable
-from oculi.realtime.frames import FrameWorker
+from oculi.realtime.frames import FrameWorker, Seen
 from oculi.realtime.protocol import (
     PROTOCOL,
     AnswerDelta,
@@ -38,8 +47,12 @@ from oculi.realtime.protocol import (
     AudioFormat,
     AudioIn,
     Capabilities,
+    ConfirmReply,
+    ConfirmRequest,
     ErrorEvent,
     FrameIn,
+    MemoryState,
+    NotificationEvent,
     Ping,
     Pong,
     SessionEnd,
@@ -51,6 +64,8 @@ from oculi.realtime.protocol import (
     SpeechStoppedEvent,
     TalkStart,
     TalkStop,
+    ToolFinished,
+    ToolStarted,
     TranscriptFinal,
     TranscriptPartial,
 )
@@ -69,6 +84,7 @@ CLOSE_BUSY = 4003
 CLOSE_UNAVAILABLE = 4004
 
 TALK_STOP_SILENCE_S = 0.064  # two VAD frames: lets the pipeline act on the release at once
+FRESH_TIMEOUT_S = 30.0  # perception of one frame takes well under this
 
 
 class RealtimeSession:
@@ -89,7 +105,10 @@ class RealtimeSession:
         self.source: SocketAudioSource | None = None
         self.sink: SocketAudioSink | None = None
         self.frames: FrameWorker | None = None
-        self.agent: SessionAgent | None = None
+        self.assistant: Assistant | None = None
+        self.turns: VoiceTurns | None = None
+        self.view: CurrentView | None = None
+        self._confirms: dict[str, tuple[threading.Event, list[bool]]] = {}
         self._last_overrun = 0.0
 
     # ------------------------------------------------------------------ sending
@@ -175,6 +194,11 @@ class RealtimeSession:
             await asyncio.wait(self._tasks, timeout=10)
         if self.pipeline is not None:
             self.pipeline.close()
+        for event, _ in list(self._confirms.values()):
+            event.set()  # a pending confirmation is declined: nobody is left to answer it
+        if self.assistant is not None:
+            assistant, self.assistant = self.assistant, None
+            await asyncio.to_thread(assistant.close)
         if self._counted:
             self.runtime.sessions -= 1
             self._counted = False
@@ -194,6 +218,9 @@ class RealtimeSession:
             return True
         if self.pipeline is None or self.start is None or self.source is None:
             raise _not_started(event.type)  # type: ignore[attr-defined]
+        if isinstance(event, ConfirmReply):
+            self._on_confirm_reply(event)
+            return False
         if isinstance(event, TalkStart | TalkStop) and self.start.mode != "push_to_talk":
             raise ProtocolError(f"'{event.type}' needs push-to-talk mode; this session is "
                                 f"'{self.start.mode}'", code="not_push_to_talk",
@@ -277,6 +304,11 @@ class RealtimeSession:
         self._build(event, models)
         self.start = event
         self.emit(SessionStarted(session_id=self.id, capabilities=self._capabilities(models)))
+        recorder = self.assistant.live_memory if self.assistant is not None else None
+        recording = await asyncio.to_thread(lambda: recorder is not None and recorder.recording)
+        self.emit(MemoryState(recording=recording,
+                              reason="live memory" if recording else
+                              ("paused" if recorder is not None else "off for this server")))
         if models.perception_error and event.overlay:
             self.emit(ErrorEvent(code="overlay_unavailable", message=models.perception_error,
                                  hint="overlays are off for this session; voice still works"))
@@ -291,18 +323,95 @@ class RealtimeSession:
         self.frames = FrameWorker(models.perceiver, rt.perception_x, self.emit,
                                   interval_s=rt.settings.overlay_interval_s,
                                   max_pixels=rt.settings.max_frame_pixels,
-                                  max_age_s=rt.settings.frame_max_age_s, overlay=event.overlay)
+                                  max_age_s=rt.settings.frame_max_age_s, overlay=event.overlay,
+                                  on_seen=self._on_seen)
         engine = ScheduledEngine(rt.chat, self.loop)
-        self.agent = SessionAgent(engine, voice, self.frames, self.emit_threadsafe)
+        if models.perceiver is not None:
+            self.view = CurrentView(has_detector=bool(getattr(models.perceiver, "has_objects", False)),
+                                    max_age_s=rt.settings.frame_max_age_s)
+            self.view.set_fresh(self._fresh_view)
+        host = rt.assistant_host(self.loop)
+        self.assistant = host.session(engine, view=self.view, live_memory=rt.settings.live_memory,
+                                      confirm=self._confirm, max_tokens=voice.max_answer_tokens)
+        self.assistant.subscribe(self._on_assistant_event)
+        self.turns = VoiceTurns(self.assistant, on_event=self._on_agent_event)
         self.pipeline = VoicePipeline(
             settings=voice, vad=models.new_vad(), stt=models.stt, tts=models.tts,
-            agent=self.agent, sink=self.sink, gate=ListenGate(event.mode, voice),
+            agent=self.turns, sink=self.sink, gate=ListenGate(event.mode, voice),
             on_event=self._on_voice_event, realtime_output=False,
         )
         self._tasks = [
             asyncio.create_task(self._run_pipeline(), name=f"{self.id}-voice"),
             asyncio.create_task(self.frames.run(), name=f"{self.id}-frames"),
         ]
+
+    # ------------------------------------------------------------------ the assistant's side
+    def _on_seen(self, seen: Seen) -> None:
+        """A frame was perceived (perception thread): it is the assistant's view now."""
+        if self.view is None:
+            return
+        snap = self.view.update(seen.frame_id, seen.frame, seen.perception, seen.at)
+        if self.assistant is not None and self.assistant.live_memory is not None:
+            self.assistant.live_memory.saw(snap)
+
+    def _fresh_view(self) -> ViewSnapshot | None:
+        """Called from the assistant's thread: wait for a frame being perceived right now."""
+        if self.frames is None or self.view is None:
+            return None
+        fut = asyncio.run_coroutine_threadsafe(self.frames.fresh(), self.loop)
+        fut.result(timeout=FRESH_TIMEOUT_S)
+        return self.view.latest()
+
+    def _on_agent_event(self, ev: AgentEvent) -> None:
+        """Tool activity of a turn (assistant thread) → tool.started / tool.finished."""
+        if isinstance(ev, ToolCallStarted):
+            self.emit_threadsafe(ToolStarted(call_id=ev.call_id, name=ev.name,
+                                             detail={"arguments": arguments_dict(ev.arguments)}))
+        elif isinstance(ev, ToolCallFinished):
+            detail: dict[str, Any] = {"summary": tool_summary(ev.content),
+                                      "seconds": round(ev.seconds, 3)}
+            if ev.error_code:
+                detail["error_code"] = ev.error_code
+            self.emit_threadsafe(ToolFinished(call_id=ev.call_id, name=ev.name, ok=ev.ok,
+                                              detail=detail))
+
+    def _on_assistant_event(self, ev: AssistantEvent) -> None:
+        """Pushed outside turns (scheduler or tool thread): notifications, memory state."""
+        if isinstance(ev, NotificationFired):
+            n = ev.notification
+            self.emit_threadsafe(NotificationEvent(
+                kind=n.kind, title=n.title, text=n.text, late=n.late_seconds > 5,
+                due=datetime.fromtimestamp(n.due_at).astimezone().isoformat(timespec="seconds")))
+            if self.pipeline is not None:
+                self.pipeline.announce(n.text)
+        elif isinstance(ev, MemoryStateChanged):
+            self.emit_threadsafe(MemoryState(recording=ev.recording, reason=ev.reason))
+
+    def _confirm(self, request: Any) -> bool:
+        """A tool needs consent (tool thread): ask the client and wait for its reply."""
+        rid = f"cf-{uuid.uuid4().hex[:12]}"
+        done, answer = threading.Event(), [False]
+        self._confirms[rid] = (done, answer)
+        timeout = self.runtime.settings.confirm_timeout_s
+        self.emit_threadsafe(ConfirmRequest(id=rid, tool=request.tool,
+                                            arguments=dict(request.arguments),
+                                            question=f"Allow {request.summary()}?",
+                                            timeout_s=timeout))
+        try:
+            done.wait(timeout)
+            return answer[0]
+        finally:
+            self._confirms.pop(rid, None)
+
+    def _on_confirm_reply(self, event: ConfirmReply) -> None:
+        pending = self._confirms.get(event.id)
+        if pending is None:
+            raise ProtocolError(f"no confirmation '{event.id[:64]}' is waiting (answered, "
+                                "timed out or never asked)", code="unknown_confirmation",
+                                hint="reply to the id of a confirm.request, once")
+        done, answer = pending
+        answer[0] = event.approved
+        done.set()
 
     async def _run_pipeline(self) -> None:
         assert self.pipeline is not None and self.source is not None
@@ -354,7 +463,7 @@ class RealtimeSession:
         elif isinstance(ev, vf.Interrupted):
             self.emit(AnswerInterrupted(turn=self.answer_turn, spoken_text=ev.spoken_text))
         elif isinstance(ev, vf.TurnDone):
-            frame_id = self.agent.frame_for.pop(ev.transcript, None) if self.agent else None
+            frame_id = self.turns.last_frame_id if self.turns else None
             self.emit(AnswerDone(turn=self.answer_turn, transcript=ev.transcript,
                                  answer=ev.answer, full_answer=ev.full_answer,
                                  interrupted=ev.latency.interrupted, frame_id=frame_id,

@@ -28,4 +28,9 @@ class RealtimeSettings(BaseModel):
     audio_queue_seconds: float = Field(
         20.0, ge=1.0, description="unprocessed input audio kept before the oldest is dropped"
     )
+    live_memory: bool = Field(
+        True, description="record what a session sees and hears into the memory store "
+        "(faces blurred; needs [tools] memory; 'stop remembering' pauses it)")
+    confirm_timeout_s: float = Field(
+        30.0, gt=0, le=600, description="a confirm.request not answered in time is declined")
     output_chunk_ms: int = Field(100, ge=10, le=1000, description="answer audio per message")

@@ -88,6 +88,28 @@ class ChatScheduler:
             self._waiting.append(job)
             self._cv.notify()
 
+    def prefill(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Read a guessed prompt (a question still being spoken) into an idle slot, on the
+        caller's thread. Only when nothing waits and a slot is free: a guess never delays a
+        real request. The next job takes the most recently freed slot, which is this one."""
+        with self._cv:
+            if self._stopping or self._waiting or not self._free:
+                return 0
+            engine = self._free.pop()
+        try:
+            prefill = getattr(engine, "prefill", None)
+            return int(prefill(messages, tools=tools, wait=False, stop=stop) or 0) if prefill else 0
+        finally:
+            with self._cv:
+                self._free.append(engine)
+                self._cv.notify()
+
     @property
     def waiting(self) -> int:
         return len(self._waiting)

@@ -7,7 +7,7 @@ The voice pipeline speaks them and the HUD draws them; both subscribe by impleme
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -38,12 +38,31 @@ class FanoutNotifier:
     def subscribe(self, notifier: Notifier) -> None:
         self.subscribers.append(notifier)
 
+    def subscribe_until(self, notify: Callable[[Notification], None]) -> Callable[[], None]:
+        """Subscribe a callable; returns the function that unsubscribes it (a session ends)."""
+        sub = _CallableNotifier(notify)
+        self.subscribers.append(sub)
+
+        def unsubscribe() -> None:
+            if sub in self.subscribers:
+                self.subscribers.remove(sub)
+
+        return unsubscribe
+
     def notify(self, notification: Notification) -> None:
-        for sub in self.subscribers:
+        for sub in list(self.subscribers):
             try:
                 sub.notify(notification)
             except Exception:
                 log.exception("notifier %r failed", sub)
+
+
+@dataclass(frozen=True, eq=False)
+class _CallableNotifier:
+    call: Callable[[Notification], None]
+
+    def notify(self, notification: Notification) -> None:
+        self.call(notification)
 
 
 class LogNotifier:

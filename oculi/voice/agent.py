@@ -18,8 +18,10 @@ from oculi.voice.settings import VoiceSettings
 
 
 class Agent(Protocol):
-    def answer(self, question: str, cancel: threading.Event) -> Iterator[str]:
-        """Yield the answer's text as it is generated; stop soon after `cancel` is set."""
+    def answer(self, question: str, cancel: threading.Event,
+               released: threading.Event | None = None) -> Iterator[str]:
+        """Yield the answer's text as it is generated; stop soon after `cancel` is set.
+        `released` is clear while the answer is held (speculative): act on nothing yet."""
         ...
 
     def record(self, question: str, spoken_answer: str, *, interrupted: bool) -> None:
@@ -51,7 +53,8 @@ class LlmAgent:
             return 0
         return self.engine.prefill(self.messages_for(partial_question), wait=False, stop=stop)
 
-    def answer(self, question: str, cancel: threading.Event) -> Iterator[str]:
+    def answer(self, question: str, cancel: threading.Event,
+               released: threading.Event | None = None) -> Iterator[str]:
         for ev in self.engine.stream_chat(self.messages_for(question), options=self.options, cancel=cancel):
             if isinstance(ev, TextDelta):
                 yield ev.text

@@ -154,6 +154,15 @@ class TurnDone:
 
 
 @dataclass
+class Announced:
+    """Something said unprompted (a timer rang), as it starts to play."""
+
+    text: str
+    at: float
+    type: Literal["announced"] = "announced"
+
+
+@dataclass
 class ErrorFrame:
     """A stage failed on one input; the session goes on (errors never kill it)."""
 
@@ -174,6 +183,7 @@ Event = (
     | Interrupted
     | TurnLatency
     | TurnDone
+    | Announced
     | ErrorFrame
 )
 

@@ -33,6 +33,7 @@ from oculi.errors import OculiError
 from oculi.voice.agent import Agent
 from oculi.voice.audio_out import AudioSink, SpokenText
 from oculi.voice.frames import (
+    Announced,
     AnswerAudio,
     AnswerText,
     ErrorFrame,
@@ -56,6 +57,11 @@ from oculi.voice.wakeword import ListenGate, WakeWordDetector
 
 log = logging.getLogger("oculi.voice")
 _DONE = object()
+
+
+async def _set_when(event: asyncio.Event, flag: threading.Event) -> None:
+    await event.wait()
+    flag.set()
 
 
 def _log_failure(f: asyncio.Future) -> None:
@@ -121,10 +127,13 @@ class VoicePipeline:
         self._answer: asyncio.Task[None] | None = None
         self._partial: asyncio.Future[str] | None = None
         self._release_requested = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._announcements: list[asyncio.Future[None]] = []
 
     # ------------------------------------------------------------------ public
     async def run(self, source: AudioSource) -> list[TurnLatency]:
         """Process the source until it ends and every turn is answered; returns the latency records."""
+        self._loop = asyncio.get_running_loop()
         turns: asyncio.Queue[UserTurn | object] = asyncio.Queue()
         respond = asyncio.create_task(self._respond(turns), name="voice-respond")
         try:
@@ -133,6 +142,33 @@ class VoicePipeline:
             await turns.put(_DONE)
             await respond
         return self.latencies
+
+    def announce(self, text: str) -> None:
+        """Speak `text` unprompted (a timer rang); thread-safe. It waits for the answer being
+        spoken, if any, and is not an answer: barge-in cuts it like one, nothing is recorded."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or not text.strip():
+            return
+        try:
+            loop.call_soon_threadsafe(lambda: self._announcements.append(
+                asyncio.ensure_future(self._announce(text))))
+        except RuntimeError:  # the session's loop has ended
+            pass
+
+    async def _announce(self, text: str) -> None:
+        loop = asyncio.get_running_loop()
+        if self._answer is not None and not self._answer.done():
+            await asyncio.wait({self._answer})
+        try:
+            samples = await loop.run_in_executor(self._tts_x, self.tts.synthesize, text)
+        except Exception as exc:  # noqa: BLE001 - a failed announcement is an error event
+            self._error(exc, "tts_failed")
+            return
+        self._emit(Announced(text, time.monotonic()))
+        step = max(1, int(self.tts.sample_rate * self.settings.output_chunk_ms / 1000))
+        for i in range(0, len(samples), step):
+            await loop.run_in_executor(self._out_x, self.sink.write, samples[i:i + step],
+                                       self.tts.sample_rate)
 
     def release_push_to_talk(self) -> None:
         """The talk button was released: end the turn now, without waiting for silence."""
@@ -175,9 +211,13 @@ class VoicePipeline:
             if self._held is not None and self.turns.speaking and self.turns.last_voiced_at != self._held.voiced_at:
                 self._drop_held()  # the pause was not the end: the user goes on
             self._speculate(loop)
-            if self._release_requested and self.turns.speaking:
+            if self._release_requested:
+                # A release ends the turn in progress. When the turn already ended by itself
+                # (the clip had its own trailing silence), the release is spent here: kept,
+                # it would cut the NEXT turn at its first voiced frame.
                 self._release_requested = False
-                events.append(self.turns.force_end(frame.captured_at))
+                if self.turns.speaking:
+                    events.append(self.turns.force_end(frame.captured_at))
             for ev in events:
                 if ev.kind == "start":
                     if self.answering:
@@ -325,9 +365,15 @@ class VoicePipeline:
             except RuntimeError:  # the loop is gone (session over): nobody is listening
                 cancel.set()
 
+        released = threading.Event()  # a held answer acts (runs tools) only once released
+        if release is None:
+            released.set()
+        else:
+            asyncio.create_task(_set_when(release, released))
+
         def generate() -> None:  # worker thread: llama.cpp blocks
             try:
-                for delta in self.agent.answer(question, cancel):
+                for delta in self.agent.answer(question, cancel, released=released):
                     if lat.first_token_at is None:
                         lat.first_token_at = time.monotonic()
                     send(delta)

@@ -78,6 +78,8 @@ class ListenGate:
         self._open_until = self._clock() + self.wake_window_s
 
     def answer_finished(self) -> None:
+        if self.mode == "push_to_talk":
+            return  # the button alone opens a push-to-talk turn, never a follow-up window
         self._open_until = max(self._open_until, self._clock() + self.follow_up_s)
 
     def turn_started(self) -> None:

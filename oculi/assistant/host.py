@@ -1,0 +1,133 @@
+"""What lives as long as the process, shared by every assistant session in it.
+
+One `AssistantHost` per process (CLI command, `oculi live`, `oculi serve`): the tool runtime
+with its reminder scheduler thread (so timers and reminders fire while the process runs;
+the store's `mark_fired` makes each fire exactly once even with several processes on one
+store), the Home Assistant client and MCP servers, and the memory store. Each conversation
+is an `Assistant` from `session()`, with its own history, view and tool registry, and
+receives the notifications that fire while it is open.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from oculi.assistant.live_memory import LiveMemory
+from oculi.assistant.session import Assistant
+from oculi.assistant.view import CurrentView
+from oculi.config import LLMSettings, Settings
+from oculi.llm.engine import GenerationOptions
+from oculi.paths import Paths
+from oculi.tools.builtins.perception import Backends
+from oculi.tools.notify import FanoutNotifier, LogNotifier
+from oculi.tools.registry import Confirm, ToolRegistry
+from oculi.tools.runtime import ToolRuntime
+
+log = logging.getLogger("oculi.assistant")
+
+# With the session's own camera note in context these would look a second time, slower.
+VIEW_TOOLS = frozenset({"describe_view", "read_text_aloud"})
+
+
+class AssistantHost:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Callable[[], Any] | None = None,
+        data_dir: Path | None = None,
+        camera: str | None = None,
+        run_scheduler: bool = True,
+        connect: bool = True,
+    ) -> None:
+        """`engine` provides the chat engine to tools that need one (translate); `camera`
+        overrides `[tools] camera` for the camera tools (take_photo, record_video)."""
+        self.settings = settings
+        self.data_dir = data_dir or Paths.from_env().data
+        self.notifier = FanoutNotifier()
+        backends = self._backends(engine, camera)
+        self.memory = getattr(backends.memory, "service", None)
+        self.runtime = ToolRuntime(
+            settings.tools, data_dir=self.data_dir, engine=engine,
+            notifier=self.notifier, backends=backends, run_scheduler=run_scheduler,
+            connect=connect,
+        )
+        self._log = LogNotifier()
+        self.notifier.subscribe(self._log)  # nobody listening still leaves a trace
+
+    def _backends(self, engine: Callable[[], Any] | None, camera: str | None) -> Backends:
+        from oculi.tools.backends import build_backends
+
+        tools = self.settings.tools.model_copy(update={"memory": False})
+        backends = build_backends(self.settings, data_dir=self.data_dir, engine=engine,
+                                  tools=tools, camera=camera)
+        if self.settings.tools.memory:
+            from oculi.memory.service import MemoryService
+            from oculi.tools.backends.memory import ServiceMemory
+
+            # No engine for recall: the moments come back as the tool result and the
+            # assistant's own model words the answer (one model call less).
+            backends.memory = ServiceMemory(MemoryService(self.settings.memory, voice=self.settings.voice))
+        return backends
+
+    @property
+    def problems(self) -> list[Any]:
+        return self.runtime.problems
+
+    def session(
+        self,
+        engine: Any,
+        *,
+        view: CurrentView | None = None,
+        live_memory: bool = False,
+        confirm: Confirm | None = None,
+        max_tokens: int = 160,
+    ) -> Assistant:
+        """A new conversation. With `view`, the camera note replaces the look tools; with
+        `live_memory` (and memory on), what is seen and said is recorded as it happens."""
+        registry = ToolRegistry(timeout_seconds=self.settings.tools.timeout_seconds,
+                                max_result_chars=self.settings.tools.max_result_chars)
+        for tool in self.runtime.registry.tools():
+            if view is not None and tool.name in VIEW_TOOLS:
+                continue
+            registry.register(tool)
+        recorder = None
+        if live_memory and self.memory is not None:
+            recorder = LiveMemory(self.memory)
+            registry.register_all(recorder.tools())
+        assistant = Assistant(
+            engine, registry, view=view, memory=self.memory is not None,
+            system=_custom_system(self.settings.llm), confirm=confirm,
+            options=GenerationOptions(max_tokens=max_tokens, temperature=0.0, seed=0),
+            max_steps=self.settings.tools.max_steps,
+        )
+        assistant.live_memory = recorder
+        if recorder is not None:
+            recorder.on_state = assistant.publish
+        unsubscribe = self.notifier.subscribe_until(assistant.notify)
+        assistant.on_close(unsubscribe)
+        assistant.on_close(registry.close)
+        if recorder is not None:
+            assistant.on_close(recorder.close)
+        return assistant
+
+    def close(self) -> None:
+        self.runtime.close()
+        if self.memory is not None:
+            self.memory.close()
+
+    def __enter__(self) -> AssistantHost:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _custom_system(llm: LLMSettings) -> str | None:
+    """The user's own `llm.system_prompt` replaces the assistant's identity line; the
+    default one does not (the assistant's is written for speech and tools)."""
+    default = LLMSettings.model_fields["system_prompt"].default
+    return None if llm.system_prompt == default else llm.system_prompt
