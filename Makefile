@@ -4,7 +4,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-QUESTION ?= In two sentences: what can an assistant on smart glasses do for me?
 
 .PHONY: run test eval install install-test browser bench clean-venv
 
@@ -27,7 +26,7 @@ browser:
 run: install
 	$(BIN)/oculi models pull --stack default
 	$(BIN)/oculi doctor
-	$(BIN)/oculi chat --stats "$(QUESTION)"
+	$(BIN)/oculi live
 
 # Everything but the answer-quality evaluations (those take tens of minutes: `make eval`).
 test: install-test

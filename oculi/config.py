@@ -21,8 +21,8 @@ from pydantic_settings import (
 )
 
 from oculi.errors import ConfigError
-from oculi.paths import Paths
 from oculi.memory.settings import MemorySettings
+from oculi.paths import Paths
 from oculi.server.settings import ServerSettings
 from oculi.tools.settings import ToolsSettings
 from oculi.vision.settings import VisionSettings

@@ -165,6 +165,15 @@ class Assistant:
         return int(prefill(messages, tools=self.agent.offered_specs() or None, wait=False,
                            stop=stop) or 0)
 
+    def warm_up(self) -> int:
+        """Read and save the instructions and tool list now (and on disk, for the next
+        process), so the first question pays only for itself."""
+        prefill = getattr(self.engine, "prefill", None)
+        if prefill is None:
+            return 0
+        system = ChatMessage(role="system", content=self.agent.system)
+        return int(prefill([system], tools=self.agent.offered_specs() or None) or 0)
+
     def turn(
         self,
         question: str,

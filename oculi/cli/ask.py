@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -15,8 +14,8 @@ from oculi.cli.console import err_console
 from oculi.config import Settings, load_settings
 from oculi.errors import OculiError
 from oculi.llm.loader import load_engine
-from oculi.llm.messages import TextDelta
-from oculi.look import LookAgent, LookAnswer, LookSettings, Perceived
+from oculi.look import LookSettings
+from oculi.look.agent import VLM_PROMPT
 from oculi.models.store import default_store
 from oculi.vision.annotate import annotate
 from oculi.vision.perception import Perception, build_perceiver
@@ -85,7 +84,8 @@ def ask(
     model: Annotated[str | None, typer.Option(help="catalog id of the chat model")] = None,
     stats: Annotated[bool, typer.Option(help="print what was seen and the time per stage")] = False,
 ) -> None:
-    """Answer a question about what the camera sees: reads text, codes, people and (if added) objects."""
+    """Answer a question about what the camera sees (one turn of the assistant, looking at
+    this frame): reads text, codes, people and objects, and says what it cannot see."""
     settings = load_settings()
     vs = vision_settings(settings)
     t0 = time.perf_counter()
@@ -103,32 +103,40 @@ def ask(
             + ("" if perceiver.has_objects else "; objects cannot be named (add a detector with `oculi models add`)")
             + "[/]"
         )
+    t1 = time.perf_counter()
+    perception = perceiver.perceive(frame.image)
+    if vlm is not None:
+        try:
+            perception.caption = "".join(vlm.describe(frame.image, f"{VLM_PROMPT} Question: {question}",
+                                                      LookSettings().vlm_max_tokens, None))
+        except Exception as exc:  # noqa: BLE001 - a failing VLM must not cost the answer
+            perception.errors["vlm"] = str(exc)
+    perceive_s = time.perf_counter() - t1
+    if stats:
+        err_console.print(f"[dim]seen: {summary(perception)}[/]", highlight=False)
+    if show is not None:
+        _write_annotated(show, frame.image, perception)
     with err_console.status(f"loading {model or settings.llm.model}…"):
         engine = load_engine(settings, model)
-    agent = LookAgent(engine, perceiver, vlm=vlm, settings=LookSettings(max_tokens=settings.llm.max_tokens))
-    answer: LookAnswer | None = None
+    from oculi.assistant.host import AssistantHost
+    from oculi.assistant.view import still_view
+    from oculi.cli.assistant_io import terminal_confirm
+    from oculi.cli.chat import _assistant_answer
+
+    host = AssistantHost(settings, engine=lambda: engine, run_scheduler=False)
+    assistant = host.session(engine, view=still_view(frame, perception, perceiver.has_objects),
+                             confirm=terminal_confirm, max_tokens=settings.llm.max_tokens)
     try:
-        for ev in agent.ask(question, frame):
-            if isinstance(ev, Perceived):
-                if stats:
-                    err_console.print(f"[dim]seen: {summary(ev.perception)}[/]", highlight=False)
-                if show is not None:
-                    _write_annotated(show, frame.image, ev.perception)
-            elif isinstance(ev, TextDelta):
-                sys.stdout.write(ev.text)
-                sys.stdout.flush()
-            elif isinstance(ev, LookAnswer):
-                answer = ev
-    except KeyboardInterrupt:
-        err_console.print("\n[dim](stopped)[/]")
-    sys.stdout.write("\n")
-    if stats and answer is not None:
-        t = answer.timings
-        err_console.print(
-            f"[dim]decode {decode_s:.2f}s, perception {t['perception']:.2f}s"
-            + (f", vlm {t['vlm']:.2f}s" if "vlm" in t else "")
-            + f", first token {t.get('first_token', 0) + decode_s:.2f}s, total {t['total'] + decode_s:.2f}s[/]"
-        )
+        with err_console.status("reading the assistant's instructions (saved for next time)…"):
+            assistant.warm_up()
+        t2 = time.perf_counter()
+        _assistant_answer(assistant, question, stats)
+        if stats:
+            err_console.print(f"[dim]decode {decode_s:.2f}s, perception {perceive_s:.2f}s, "
+                              f"answer {time.perf_counter() - t2:.2f}s[/]")
+    finally:
+        assistant.close()
+        host.close()
 
 
 def _write_annotated(path: Path, image, perception: Perception) -> None:

@@ -108,6 +108,46 @@ def _answer(
     return ChatMessage(role="assistant", content="".join(text), tool_calls=calls)
 
 
+def _assistant_answer(assistant: Any, question: str, stats: bool) -> None:
+    """One turn of the assistant, streamed; tools run and show on stderr; Ctrl-C stops it."""
+    import threading
+
+    from oculi.agent.events import AgentDone, AnswerDelta
+    from oculi.assistant.session import TurnResult
+    from oculi.cli.assistant_io import print_agent_event
+
+    cancel = threading.Event()
+    context = assistant.prepare()
+    result = TurnResult(question, context, None)
+    t0 = time.perf_counter()
+    first: float | None = None
+    said: list[str] = []
+    try:
+        for ev in assistant.turn(question, cancel, context, result):
+            if isinstance(ev, AnswerDelta):
+                if first is None:
+                    first = time.perf_counter() - t0
+                said.append(ev.text)
+                sys.stdout.write(ev.text)
+                sys.stdout.flush()
+            elif not isinstance(ev, AgentDone):
+                if said and not "".join(said).endswith("\n"):
+                    sys.stdout.write("\n")
+                print_agent_event(ev)
+    except KeyboardInterrupt:
+        cancel.set()
+        err_console.print("\n[dim](stopped)[/]")
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    assistant.commit(result, heard="".join(said) if cancel.is_set() else None)
+    if stats and result.done is not None:
+        u = result.done.usage
+        err_console.print(
+            f"[dim]{u.prompt_tokens} prompt tokens ({u.cached_prompt_tokens} cached), "
+            f"{u.completion_tokens} generated over {result.done.steps} model call(s); first "
+            f"word {first or 0:.2f}s, total {time.perf_counter() - t0:.2f}s[/]")
+
+
 def chat(
     question: Annotated[
         str | None, typer.Argument(help="ask once and exit; omit for an interactive chat")
@@ -115,21 +155,96 @@ def chat(
     model: Annotated[str | None, typer.Option(help="catalog id of the chat model")] = None,
     system: Annotated[str | None, typer.Option(help="system prompt")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="answer length limit")] = None,
-    temperature: Annotated[float | None, typer.Option(help="0 = deterministic")] = None,
-    seed: Annotated[int | None, typer.Option(help="sampling seed")] = None,
-    json_object: Annotated[bool, typer.Option("--json", help="answer with a JSON object")] = False,
+    temperature: Annotated[float | None, typer.Option(help="0 = deterministic (raw mode)")] = None,
+    seed: Annotated[int | None, typer.Option(help="sampling seed (raw mode)")] = None,
+    json_object: Annotated[
+        bool, typer.Option("--json", help="raw mode: answer with a JSON object")] = False,
     schema: Annotated[
-        Path | None, typer.Option(help="JSON-schema file the answer must match")
+        Path | None, typer.Option(help="raw mode: JSON-schema file the answer must match")
     ] = None,
     tools: Annotated[
-        Path | None, typer.Option(help="OpenAI-style tools JSON file the model may call")
+        Path | None,
+        typer.Option(help="raw mode: an OpenAI-style tools JSON file; the model's calls are "
+                     "printed, not run"),
     ] = None,
+    image: Annotated[
+        Path | None, typer.Option(help="a photo the assistant sees (questions about it are "
+                                  "answered from it)")] = None,
+    camera: Annotated[
+        int | None, typer.Option(help="webcam index the assistant sees through")] = None,
+    no_tools: Annotated[
+        bool, typer.Option("--no-tools", help="talk to the model alone: no built-in tools")
+    ] = False,
     stats: Annotated[bool, typer.Option(help="print token counts and speed")] = False,
 ) -> None:
-    """Chat with the on-device LLM. Answers stream as they are generated; Ctrl-C stops one."""
+    """Talk to the assistant: it answers, runs its tools (timers, reminders, notes, memory,
+    Home Assistant, MCP…) asking you first where a tool needs consent, and with --image or
+    --camera it sees. Answers stream; Ctrl-C stops one. With --tools, --schema or --json it
+    is the raw model instead (for app developers), and tool calls are printed, not run."""
     settings = load_settings()
     tool_list = _check_tools(_read_json(tools, "tools"), tools)
     schema_obj = _check_schema(_read_json(schema, "schema"), schema)
+    raw = tool_list is not None or schema_obj is not None or json_object or no_tools
+    if image is not None and camera is not None:
+        raise typer.BadParameter("give --image or --camera, not both")
+    if raw and (image is not None or camera is not None):
+        raise typer.BadParameter("--image/--camera need the assistant; drop --tools, --schema, "
+                                 "--json and --no-tools")
+    if raw:
+        _raw_chat(settings, question, model, system, max_tokens, temperature, seed, json_object,
+                  schema_obj, tool_list, stats)
+        return
+    from oculi.assistant.host import AssistantHost
+    from oculi.cli.assistant_io import eyes, print_assistant_event, terminal_confirm
+    from oculi.cli.checks import require_model
+
+    require_model(model or settings.llm.model)
+    view, stop_eyes = eyes(settings, image, None, None, camera)
+    with err_console.status(f"loading {model or settings.llm.model}…"):
+        engine = load_engine(settings, model)
+    # a one-shot answer fires no reminders: only a conversation lives long enough to hear them
+    host = AssistantHost(settings, engine=lambda: engine, run_scheduler=question is None)
+    if system:
+        settings.llm.system_prompt = system
+    assistant = host.session(engine, view=view, confirm=terminal_confirm,
+                             max_tokens=max_tokens or settings.llm.max_tokens)
+    for problem in host.problems:
+        err_console.print(f"[yellow]{problem.code}[/]: {problem.message}", highlight=False)
+    try:
+        with err_console.status("reading the assistant's instructions (saved for next time)…"):
+            assistant.warm_up()
+        if question is not None:
+            _assistant_answer(assistant, question, stats)
+            return
+        assistant.subscribe(print_assistant_event)
+        console.print("[dim]oculi chat — /reset clears the conversation, /exit or Ctrl-D "
+                      "leaves; timers and reminders ring here while it runs[/]")
+        while True:
+            try:
+                line = console.input("[bold cyan]you>[/] ")
+            except (EOFError, KeyboardInterrupt):
+                console.print()
+                return
+            if not line.strip():
+                continue
+            if line.strip() in ("/exit", "/quit"):
+                return
+            if line.strip() == "/reset":
+                assistant.reset()
+                console.print("[dim](conversation cleared)[/]")
+                continue
+            _assistant_answer(assistant, line, stats)
+    finally:
+        assistant.close()
+        host.close()
+        stop_eyes()
+
+
+def _raw_chat(settings: Any, question: str | None, model: str | None, system: str | None,
+              max_tokens: int | None, temperature: float | None, seed: int | None,
+              json_object: bool, schema_obj: dict[str, Any] | None,
+              tool_list: list[dict[str, Any]] | None, stats: bool) -> None:
+    """The model alone, as an app sees it through the API: nothing runs."""
     with err_console.status(f"loading {model or settings.llm.model}…"):
         engine = load_engine(settings, model)
     opts = GenerationOptions(

@@ -47,8 +47,11 @@ def listen(
         Path | None, typer.Option(help="answer the question in this wav/flac/mp3 file, then exit")
     ] = None,
     image: Annotated[
-        Path | None, typer.Option(help="camera frame for 'what am I looking at?' (not wired yet)")
+        Path | None, typer.Option(help="a photo the assistant sees (\"what does this say?\")")
     ] = None,
+    video: Annotated[Path | None, typer.Option(help="a video the assistant sees (see --at)")] = None,
+    at: Annotated[float | None, typer.Option(help="seconds into --video")] = None,
+    camera: Annotated[int | None, typer.Option(help="webcam index the assistant sees through")] = None,
     out: Annotated[Path | None, typer.Option(help="write the spoken answer to this wav file")] = None,
     speaker: Annotated[bool, typer.Option(help="play the answer on the speaker")] = False,
     model: Annotated[str | None, typer.Option(help="catalog id of the chat model")] = None,
@@ -69,15 +72,24 @@ def listen(
     ] = False,
     partials: Annotated[bool, typer.Option(help="show partial transcripts while you speak")] = True,
 ) -> None:
-    """Speak to oculi and hear it answer. With --audio, answer one recorded question and print the
-    transcript, the answer and the latency record; otherwise listen live until Ctrl-C."""
+    """Speak to oculi and hear it answer — the whole assistant: tools, memory, and with
+    --image/--video/--camera its eyes. With --audio, answer one recorded question and print the
+    transcript, the answer and the latency record; otherwise listen live until Ctrl-C (timers
+    and reminders are spoken when they ring)."""
+    from oculi.assistant.host import AssistantHost
+    from oculi.assistant.voice import VoiceTurns
+    from oculi.cli.assistant_io import (
+        eyes,
+        print_agent_event,
+        print_assistant_event,
+        terminal_confirm,
+    )
     from oculi.cli.checks import require_model
     from oculi.config import load_settings
     from oculi.llm.loader import load_engine
-    from oculi.voice.agent import LlmAgent
     from oculi.voice.audio_in import read_audio
     from oculi.voice.audio_out import AudioSink, MemorySink, SpeakerSink, WavSink
-    from oculi.voice.errors import LookingUnavailable, NoSpeech
+    from oculi.voice.errors import NoSpeech
     from oculi.voice.models import VoiceModels
     from oculi.voice.pipeline import VoicePipeline
     from oculi.voice.sources import ArraySource, AudioSource, MicrophoneSource, PcmStreamSource
@@ -87,22 +99,25 @@ def listen(
     vs = settings.voice.model_copy()
     if silence_ms is not None:
         vs.end_of_turn_silence_ms = silence_ms
-    if image is not None:
-        err = LookingUnavailable(
-            f"cannot look at {image.name}: the vision subsystem is not connected to voice yet",
-            hint="answering from your words only",
-        )
-        err_console.print(f"[yellow]{err.code}[/]: {err.message} — {err.hint}", highlight=False)
+    if len([x for x in (image, video, camera) if x is not None]) > 1:
+        raise typer.BadParameter("give one of --image, --video or --camera")
+    if at is not None and video is None:
+        raise typer.BadParameter("--at only applies to --video")
     question = read_audio(audio) if audio is not None else None  # bad files fail before models load
     mic = MicrophoneSource() if audio is None and pcm_port is None else None  # so does a missing mic
     require_model(model or settings.llm.model)  # and a wrong model id, before speech models load
 
+    view, stop_eyes = eyes(settings, image, video, at, camera)
     with err_console.status("loading speech models and the LLM…"):
         models = VoiceModels.load(vs)
         engine = load_engine(settings, model)
-        agent = LlmAgent(engine, vs)
+    host = AssistantHost(settings, engine=lambda: engine, run_scheduler=audio is None)
+    assistant = host.session(engine, view=view, confirm=terminal_confirm,
+                             max_tokens=vs.max_answer_tokens)
+    agent = VoiceTurns(assistant, on_event=print_agent_event)
+    with err_console.status("warming up (the assistant's instructions are saved for next time)…"):
         models.warm_up()
-        agent.warm_up()
+        assistant.warm_up()
 
     sink: AudioSink
     if out is not None:
@@ -154,6 +169,14 @@ def listen(
             err_console.print(f"[dim]listening — {hint}; Ctrl-C to stop[/]")
             await pipeline.run(source)
 
+    def on_assistant(ev: object) -> None:
+        print_assistant_event(ev)  # type: ignore[arg-type]
+        from oculi.assistant.events import NotificationFired
+
+        if isinstance(ev, NotificationFired):
+            pipeline.announce(ev.notification.text)
+
+    assistant.subscribe(on_assistant)
     try:
         if question is not None:
             src = ArraySource(question, realtime=not fast,
@@ -163,6 +186,9 @@ def listen(
             asyncio.run(run_live())
     finally:
         pipeline.close()
+        assistant.close()
+        host.close()
+        stop_eyes()
     if question is not None and not turns:
         raise NoSpeech(
             f"no speech found in {audio.name if audio else 'the input'}",

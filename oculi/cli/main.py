@@ -7,7 +7,22 @@ import sys
 import typer
 
 from oculi import __version__
-from oculi.cli import ask, bench, bench_look, bench_memory, bench_voice, chat, doctor, listen, memory, models, serve, tools
+from oculi.cli import (
+    ask,
+    bench,
+    bench_look,
+    bench_memory,
+    bench_realtime,
+    bench_voice,
+    chat,
+    doctor,
+    listen,
+    live,
+    memory,
+    models,
+    serve,
+    tools,
+)
 from oculi.cli.console import print_error
 from oculi.errors import OculiError
 
@@ -28,11 +43,13 @@ app.command("chat")(chat.chat)
 app.command("doctor")(doctor.doctor)
 app.command("ask")(ask.ask)
 app.command("listen")(listen.listen)
+app.command("live")(live.live)
 app.command("serve")(serve.serve)
 bench.app.command("voice")(bench_voice.bench_voice)
 bench.app.command("serve")(serve.bench_serve)
 bench.app.command("memory")(bench_memory.bench_memory)
 bench.app.command("look")(bench_look.bench_look)
+bench.app.command("realtime")(bench_realtime.bench_realtime)
 
 
 def _version(value: bool) -> None:

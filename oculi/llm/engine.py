@@ -63,7 +63,9 @@ class LlamaEngine:
         context_tokens: int = 4096,
         batch_tokens: int = 256,
         seed: int = 0,
+        prefix_dir: Path | None = None,
     ) -> None:
+        """`prefix_dir` keeps saved system-prompt states across processes (prefix_cache)."""
         from llama_cpp import Llama
 
         if not model_path.is_file():
@@ -89,7 +91,10 @@ class LlamaEngine:
         self.template = ChatTemplate.from_llama(self.llm)
         self._lock = threading.Lock()
         self._grammar_cache: dict[str, Any] = {}
-        self.prefixes = PrefixStates(self.llm)
+        stat = model_path.stat()
+        self.prefixes = PrefixStates(
+            self.llm, disk=prefix_dir,
+            disk_key=f"{model_path.name}:{stat.st_size}:{context_tokens}:{batch_tokens}")
         import llama_cpp
 
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)

@@ -23,9 +23,12 @@ def load_engine(
         )
     path = store.path(mid)
     require_ram(spec.ram_mb, mid)
+    from oculi.paths import Paths
+
     return LlamaEngine(
         path,
         threads=settings.llm.threads,
         context_tokens=settings.llm.context_tokens,
         batch_tokens=settings.llm.batch_tokens,
+        prefix_dir=Paths.from_env().models.parent / "prefix-states",
     )

@@ -8,12 +8,21 @@ system prompt costs seconds. Here each system prompt's KV cells are copied out o
 (`llama_state_seq_get_data`, a few MB) and copied back when that conversation returns,
 which takes milliseconds. A prefix is saved the second time it is seen: system prompts that
 carry per-question data (recalled memories, say) never repeat and never evict useful states.
+
+With a `disk` folder, saved states are also written there (atomically) and read back by the
+next process: a one-shot `oculi chat "…"` or `oculi ask` with the assistant's tool list would
+otherwise re-read ~1,500 tokens (half a minute on 2 cores) at every start.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import logging
+import os
+import uuid
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 import llama_cpp
@@ -43,9 +52,25 @@ def _set_tokens(llm: Any, n: int) -> None:
     llm._requires_eval = True
 
 
+log = logging.getLogger(__name__)
+
+
 class PrefixStates:
-    def __init__(self, llm: Any, *, max_entries: int = 4, min_tokens: int = 32) -> None:
+    def __init__(
+        self,
+        llm: Any,
+        *,
+        max_entries: int = 4,
+        min_tokens: int = 32,
+        disk: Path | None = None,
+        disk_key: str = "",
+        max_disk_entries: int = 8,
+    ) -> None:
+        """`disk_key` names the model and context settings the states belong to."""
         self.llm = llm
+        self.disk = disk
+        self.disk_key = disk_key
+        self.max_disk_entries = max_disk_entries
         self.max_entries = max_entries
         self.min_tokens = min_tokens  # shorter prefixes are cheaper to re-read than to restore
         self._saved: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
@@ -59,6 +84,8 @@ class PrefixStates:
         if prefix_len < self.min_tokens or prefix_len > len(tokens):
             return
         key = tuple(tokens[:prefix_len])
+        if key not in self._saved:
+            self._load(key)
         if key in self._saved:
             if cached_tokens(self.llm, tokens) < prefix_len:
                 self._restore(key)
@@ -96,6 +123,41 @@ class PrefixStates:
         self._saved[key] = bytes(buf)[:written]
         while len(self._saved) > self.max_entries:
             self._saved.popitem(last=False)
+        self._write(key, self._saved[key])
+
+    def _path(self, key: tuple[int, ...]) -> Path | None:
+        if self.disk is None:
+            return None
+        h = hashlib.sha256(self.disk_key.encode())
+        h.update(b"".join(t.to_bytes(4, "little", signed=True) for t in key))
+        return self.disk / f"{h.hexdigest()[:32]}.kv"
+
+    def _write(self, key: tuple[int, ...], data: bytes) -> None:
+        path = self._path(key)
+        if path is None or path.exists():
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)  # a half-written state never carries the real name
+            old = sorted(path.parent.glob("*.kv"), key=lambda p: p.stat().st_mtime)
+            for stale in old[: max(0, len(old) - self.max_disk_entries)]:
+                stale.unlink(missing_ok=True)
+        except OSError as exc:  # a full or read-only disk costs speed, never an answer
+            log.warning("prefix state not written to %s: %s", path, exc)
+
+    def _load(self, key: tuple[int, ...]) -> None:
+        path = self._path(key)
+        if path is None or not path.is_file():
+            return
+        try:
+            self._saved[key] = path.read_bytes()
+            path.touch()
+        except OSError:
+            return
+        while len(self._saved) > self.max_entries:
+            self._saved.popitem(last=False)
 
     def _restore(self, key: tuple[int, ...]) -> None:
         data = self._saved[key]
@@ -103,6 +165,9 @@ class PrefixStates:
         buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
         if not llama_cpp.llama_state_seq_set_data(self.llm._ctx.ctx, buf, len(data), 0):
             del self._saved[key]  # refused (e.g. another context size): read it again
+            path = self._path(key)
+            if path is not None:
+                path.unlink(missing_ok=True)
             _set_tokens(self.llm, 0)
             self.llm.eval(list(key))
             self._save(key)

@@ -343,6 +343,8 @@ class RealtimeSession:
         self._tasks = [
             asyncio.create_task(self._run_pipeline(), name=f"{self.id}-voice"),
             asyncio.create_task(self.frames.run(), name=f"{self.id}-frames"),
+            # the instructions and tool list, read into an idle slot before the first question
+            asyncio.create_task(asyncio.to_thread(self.assistant.warm_up), name=f"{self.id}-warm"),
         ]
 
     # ------------------------------------------------------------------ the assistant's side
