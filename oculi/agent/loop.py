@@ -80,9 +80,9 @@ class Agent:
         self, history: list[ChatMessage], *, tools_offered: bool = True
     ) -> list[ChatMessage]:
         """System prompt first, the turn line (clock, no-tool rule) before the latest message."""
+        if not self.add_turn_line:  # the caller's system lines (clock, camera) stay where they are
+            return [ChatMessage(role="system", content=self.system), *history]
         body = [m for m in history if m.role != "system"]
-        if not self.add_turn_line:
-            return [ChatMessage(role="system", content=self.system), *body]
         last_user = max((i for i, m in enumerate(body) if m.role == "user"), default=len(body))
         clock = ChatMessage(role="system", content=turn_line(self.clock(), tools_offered))
         return [

@@ -142,10 +142,12 @@ def _assistant_answer(assistant: Any, question: str, stats: bool) -> None:
     assistant.commit(result, heard="".join(said) if cancel.is_set() else None)
     if stats and result.done is not None:
         u = result.done.usage
+        total = time.perf_counter() - t0
+        speed = u.completion_tokens / max(total - (first or 0.0), 1e-9)
         err_console.print(
             f"[dim]{u.prompt_tokens} prompt tokens ({u.cached_prompt_tokens} cached), "
-            f"{u.completion_tokens} generated over {result.done.steps} model call(s); first "
-            f"word {first or 0:.2f}s, total {time.perf_counter() - t0:.2f}s[/]")
+            f"{u.completion_tokens} generated over {result.done.steps} model call(s), "
+            f"{speed:.1f} tok/s; first word {first or 0:.2f}s, total {total:.2f}s[/]")
 
 
 def chat(

@@ -1,0 +1,206 @@
+"""The assistant session's mechanics with a scripted engine (fast, exact), and the wearer's
+guarantees with the default model: a failing tool, a declined confirmation, no camera and
+no memory each get a short reason, and the conversation goes on."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from oculi.agent.events import AgentDone, ToolCallStarted
+from oculi.assistant import Assistant, CurrentView, NotificationFired
+from oculi.assistant.view import VIEW_HEADER, still_view
+from oculi.assistant.voice import VoiceTurns
+from oculi.llm.messages import Finished, TextDelta, ToolCall, ToolCallsReady, Usage
+from oculi.tools.base import function_tool
+from oculi.tools.notify import FanoutNotifier, Notification
+from oculi.tools.registry import ToolRegistry
+from oculi.vision.frame import Frame
+from oculi.vision.perception.types import Perception, TextLine
+from oculi.voice.settings import VoiceSettings
+from oculi.voice.wakeword import ListenGate
+
+
+class ScriptedEngine:
+    def __init__(self, replies: list) -> None:
+        self.replies = list(replies)
+        self.seen: list = []
+
+    def stream_chat(self, messages, *, tools=None, tool_choice="auto", options=None, cancel=None):
+        self.seen.append(list(messages))
+        reply = self.replies.pop(0)
+        if isinstance(reply, str):
+            yield TextDelta(reply)
+            yield Finished("stop", Usage(10, 5))
+        else:
+            yield ToolCallsReady(reply)
+            yield Finished("tool_calls", Usage(10, 5))
+
+
+def sign_view(text: str = "EXIT") -> CurrentView:
+    frame = Frame(image=np.zeros((40, 40, 3), np.uint8), timestamp=time.time(), source="t", index=0)
+    p = Perception(width=40, height=40, text=[TextLine(text, 0.99, (0, 0, 10, 10))], faces=[])
+    return still_view(frame, p, has_detector=False)
+
+
+def timer_registry(calls: list) -> ToolRegistry:
+    reg = ToolRegistry()
+
+    def set_timer(minutes: int) -> str:
+        """Start a countdown timer.
+
+        Args:
+            minutes: how long
+        """
+        calls.append(minutes)
+        return f"timer set for {minutes} min"
+
+    reg.register(function_tool(set_timer))
+    return reg
+
+
+def test_the_camera_note_comes_before_the_question_once_and_the_history_keeps_what_was_heard() -> None:
+    engine = ScriptedEngine(["It says EXIT.", "You asked about the sign."])
+    a = Assistant(engine, ToolRegistry(), view=sign_view())
+    result = a.ask("What does the sign say?")
+    assert result.text == "It says EXIT."
+    shown = engine.seen[0]
+    notes = [m for m in shown if m.role == "system" and (m.content or "").startswith(VIEW_HEADER)]
+    assert len(notes) == 1 and '"EXIT"' in notes[0].content
+    assert [m.role for m in shown[-3:]] == ["system", "system", "user"]  # note, clock, question
+    # the same picture is not repeated next turn; the first turn is in the history
+    context = a.prepare()
+    res2 = None
+    for ev in a.turn("What did I ask?", context=context):
+        if isinstance(ev, AgentDone):
+            res2 = ev
+    assert res2 is not None
+    second = engine.seen[1]
+    assert sum(1 for m in second if (m.content or "").startswith(VIEW_HEADER)) == 1
+    assert any(m.role == "assistant" and m.content == "It says EXIT." for m in second)
+
+
+def test_an_interrupted_answer_is_kept_as_heard() -> None:
+    engine = ScriptedEngine(["Paris is the capital of France and it is lovely."])
+    a = Assistant(engine, ToolRegistry())
+    turns = VoiceTurns(a)
+    spoken = "".join(turns.answer("Capital of France?", threading.Event()))
+    assert spoken.startswith("Paris")
+    turns.record("Capital of France?", "Paris is", interrupted=True)
+    assistant_lines = [m.content for m in a.history if m.role == "assistant"]
+    assert assistant_lines == ["Paris is"]
+
+
+def test_no_camera_is_said_in_the_instructions_and_a_camera_without_a_picture_says_so() -> None:
+    engine = ScriptedEngine(["x", "y"])
+    Assistant(engine, ToolRegistry()).ask("What am I looking at?")
+    assert "No camera or picture is connected" in engine.seen[0][0].content
+    Assistant(engine, ToolRegistry(), view=CurrentView()).ask("What am I looking at?")
+    assert any("No picture has come from the camera yet" in (m.content or "") for m in engine.seen[1])
+
+
+def test_a_held_answer_runs_no_tool_until_released() -> None:
+    calls: list = []
+    engine = ScriptedEngine([[ToolCall("set_timer", "{\"minutes\": 5}", "c1")], "Timer set."])
+    a = Assistant(engine, timer_registry(calls))
+    turns = VoiceTurns(a)
+    released, cancel = threading.Event(), threading.Event()
+    out: list[str] = []
+    worker = threading.Thread(target=lambda: out.extend(turns.answer("timer five", cancel, released)))
+    worker.start()
+    time.sleep(0.3)
+    assert calls == []  # held: the wearer may still be speaking
+    released.set()
+    worker.join(5)
+    assert calls == [5] and "".join(out) == "Timer set."
+
+
+def test_a_dropped_held_answer_never_acts() -> None:
+    calls: list = []
+    engine = ScriptedEngine([[ToolCall("set_timer", "{\"minutes\": 5}", "c1")], "Timer set."])
+    turns = VoiceTurns(Assistant(engine, timer_registry(calls)))
+    released, cancel = threading.Event(), threading.Event()
+    worker = threading.Thread(target=lambda: list(turns.answer("timer five", cancel, released)))
+    worker.start()
+    time.sleep(0.2)
+    cancel.set()  # the wearer went on talking: the held answer is dropped
+    worker.join(5)
+    assert not worker.is_alive() and calls == []
+
+
+def test_notifications_reach_every_open_session_and_its_history() -> None:
+    fanout = FanoutNotifier()
+    a, b = Assistant(ScriptedEngine([]), ToolRegistry()), Assistant(ScriptedEngine([]), ToolRegistry())
+    seen: list = []
+    a.subscribe(seen.append)
+    unsub_a = fanout.subscribe_until(a.notify)
+    unsub_b = fanout.subscribe_until(b.notify)
+    n = Notification("timer", 1, "Timer: tea", "Your tea timer is done.", time.time(), time.time(), 0.0)
+    fanout.notify(n)
+    assert [type(e) for e in seen] == [NotificationFired]
+    assert a.history[-1].content == "Your tea timer is done." == b.history[-1].content
+    unsub_a(), unsub_b()
+    fanout.notify(n)
+    assert len(seen) == 1
+
+
+def test_push_to_talk_opens_no_follow_up_window() -> None:
+    now = [0.0]
+    gate = ListenGate("push_to_talk", VoiceSettings(follow_up_s=5.0), clock=lambda: now[0])
+    gate.press()
+    gate.turn_started()
+    gate.release()
+    gate.turn_ended()
+    gate.answer_finished()
+    now[0] += 1
+    assert not gate.is_open  # only the button opens a push-to-talk turn
+
+
+# ---------------------------------------------------------------------------- the default model
+REFUSAL = ("can't", "cannot", "couldn't", "could not", "unable", "not able", "failed", "didn't",
+           "did not", "not set", "wasn't", "was not", "declined", "off", "no camera", "not connected")
+
+
+def said_no(text: str) -> bool:
+    low = text.lower().replace("’", "'")
+    return any(w in low for w in REFUSAL)
+
+
+@pytest.mark.slow
+@pytest.mark.default_model
+def test_failures_get_a_short_spoken_reason_and_the_conversation_goes_on(default_engine) -> None:  # type: ignore[no-untyped-def]
+    reg = ToolRegistry()
+
+    def take_note(text: str) -> str:
+        """Write a note down for the wearer.
+
+        Args:
+            text: the note
+        """
+        raise RuntimeError("the notes disk is full")
+
+    def unlock_door(door: str) -> str:
+        """Unlock a door of the wearer's home.
+
+        Args:
+            door: which door
+        """
+        raise AssertionError("must not run without consent")
+
+    reg.register(function_tool(take_note))
+    reg.register(function_tool(unlock_door, confirm=True))
+    a = Assistant(default_engine, reg, memory=False, confirm=lambda request: False)
+    failed = a.ask("Take a note: buy oat milk.")
+    assert any(isinstance(e, ToolCallStarted) and e.name == "take_note" for e in failed.events)
+    assert said_no(failed.text) and len(failed.text) < 300, failed.text
+    declined = a.ask("Unlock the front door.")
+    assert said_no(declined.text), declined.text
+    blind = a.ask("What am I looking at right now?")
+    assert said_no(blind.text), blind.text
+    no_memory = a.ask("Remember that my locker number is 41.")
+    assert said_no(no_memory.text), no_memory.text
+    goes_on = a.ask("What is two plus three?")
+    assert "5" in goes_on.text or "five" in goes_on.text.lower(), goes_on.text
