@@ -45,6 +45,7 @@ def test_ask_needs_exactly_one_source(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "exactly one" in result.output
 
 
+@pytest.mark.slow  # a whole assistant turn: loads the LLM and reads its instructions
 def test_ask_image_with_show(tmp_path: Path, tiny_model_path: Path) -> None:
     img = tmp_path / "sign.png"
     Image.fromarray(text_image(["PLATFORM 4"], paper=210)).save(img)
