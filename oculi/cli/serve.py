@@ -53,7 +53,9 @@ def serve(
         typer.Option(help="'self-signed': serve HTTPS with a certificate made in the data folder "
                           "(headsets on the LAN need HTTPS for WebXR, camera and microphone)"),
     ] = None,
-    tls_cert: Annotated[Path | None, typer.Option(help="serve HTTPS with this PEM certificate")] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="serve HTTPS with this PEM certificate")
+    ] = None,
     tls_key: Annotated[Path | None, typer.Option(help="the PEM private key of --tls-cert")] = None,
 ) -> None:
     """Serve the assistant over HTTP (OpenAI-compatible). Ctrl-C stops it gracefully."""

@@ -43,9 +43,10 @@ def user_files(cert: Path, key: Path) -> TlsFiles:
     """The user's own certificate and key, checked before any model loads."""
     for what, path in (("certificate", cert), ("key", key)):
         if not path.is_file():
-            raise OculiError(f"TLS {what} file not found: {path}",
-                             hint="pass PEM files to --tls-cert and --tls-key, or use --tls self-signed",
-                             code="tls_file_missing")
+            raise OculiError(
+                f"TLS {what} file not found: {path}",
+                hint="pass PEM files to --tls-cert and --tls-key, or use --tls self-signed",
+                code="tls_file_missing")
     try:
         fingerprint = _fingerprint(cert.read_bytes())
     except ValueError as exc:

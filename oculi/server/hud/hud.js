@@ -177,8 +177,8 @@ function shorten(text, n) {
 }
 
 function toolArguments(detail) {
-  const args = detail.arguments ?? (detail.question ? { question: detail.question } : null);
-  if (args == null) return "";
+  const args = detail.arguments;
+  if (args == null) return detail.frame_id != null ? `frame ${detail.frame_id}` : "";
   if (typeof args !== "object") return shorten(args, 80);
   return shorten(Object.entries(args)
     .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", "), 80);

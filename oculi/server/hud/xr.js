@@ -68,15 +68,8 @@
     return lines;
   }
 
-  function paint(state) {
-    pen.clearRect(0, 0, TEX_W, TEX_H);
-    pen.fillStyle = "rgba(12, 14, 20, 0.84)";
-    pen.strokeStyle = "rgba(150, 200, 255, 0.9)";
-    pen.lineWidth = 4;
-    pen.beginPath();
-    pen.roundRect(2, 2, TEX_W - 4, TEX_H - 4, 28);
-    pen.fill();
-    pen.stroke();
+  // Lays the sections out; with `draw` false only measures, so the card can fit its text.
+  function layout(state, draw) {
     pen.textBaseline = "top";
     const drawn = [];
     let y = PAD;
@@ -90,22 +83,40 @@
       }
       for (const line of lines) {
         if (y + st.size > TEX_H - PAD) break;
-        pen.fillStyle = st.colour;
-        pen.fillText(line, PAD, y);
+        if (draw) {
+          pen.fillStyle = st.colour;
+          pen.fillText(line, PAD, y);
+        }
         drawn.push(line);
         y += Math.round(st.size * 1.25);
       }
       if (sec.right) {
-        pen.font = `700 ${STYLE.memory.size}px ${FONT}`;
-        pen.fillStyle = state.memory ? STYLE.memory.colour : "#888";
-        pen.textAlign = "right";
-        pen.fillText(sec.right, TEX_W - PAD, PAD);
-        pen.textAlign = "left";
+        if (draw) {
+          pen.font = `700 ${STYLE.memory.size}px ${FONT}`;
+          pen.fillStyle = state.memory ? STYLE.memory.colour : "#888";
+          pen.textAlign = "right";
+          pen.fillText(sec.right, TEX_W - PAD, PAD);
+          pen.textAlign = "left";
+        }
         drawn.push(sec.right);
       }
       y += 8;
     }
-    xr.lines = drawn;
+    return { drawn, bottom: Math.min(TEX_H, y + PAD) };
+  }
+
+  function paint(state) {
+    pen.clearRect(0, 0, TEX_W, TEX_H);
+    // the card is as tall as its text (at least a third of the panel): less of the room hidden
+    const height = Math.max(TEX_H / 3, layout(state, false).bottom);
+    pen.fillStyle = "rgba(12, 14, 20, 0.84)";
+    pen.strokeStyle = "rgba(150, 200, 255, 0.9)";
+    pen.lineWidth = 4;
+    pen.beginPath();
+    pen.roundRect(2, 2, TEX_W - 4, height - 4, 28);
+    pen.fill();
+    pen.stroke();
+    xr.lines = layout(state, true).drawn;
   }
 
   // ------------------------------------------------------------ WebGL2
