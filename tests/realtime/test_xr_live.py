@@ -195,6 +195,12 @@ def test_xr_panel_push_to_talk_and_answer(rt_live: LiveServer, question_pcm: tup
             shown = page.evaluate("oculiXR.lines")
             assert "● memory on" in shown, shown
             assert any(line.startswith("Timer") and "Tea is ready" in line for line in shown), shown
+            # a tool's question is shown, but the trigger that talks must not answer it
+            page.evaluate("""oculiHud.onEvent({ type: "confirm.request", id: "q1",
+                tool: "send_message", arguments: {}, question: "Send the message?" })""")
+            page.wait_for_function("oculiXR.lines.includes('? Send the message?')",
+                                   timeout=10_000)
+            assert any("on the page" in line for line in page.evaluate("oculiXR.lines"))
 
             # a second input (the left trigger) leaves XR; the session goes on in 2-D
             page.evaluate("xrDevice.controllers.left.updateButtonValue('trigger', 1)")
@@ -202,7 +208,8 @@ def test_xr_panel_push_to_talk_and_answer(rt_live: LiveServer, question_pcm: tup
             page.evaluate("xrDevice.controllers.left.updateButtonValue('trigger', 0)")
             assert page.get_attribute("body", "data-state") == "ready"
             assert types_sent() == ["talk.start", "talk.stop"], sent
-            assert "session.end" not in sent
+            assert "session.end" not in sent and "confirm.reply" not in sent
+            assert page.is_visible("#confirm")  # the 2-D page answers it
         finally:
             browser.close()
     print(f"XR screenshot: {shot}; panel lines: {lines}; probe: {probe}")
@@ -218,3 +225,51 @@ def test_xr_panel_push_to_talk_and_answer(rt_live: LiveServer, question_pcm: tup
     pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     # the emulator shows the XR framebuffer on the page: the panel's dark card with its text
     assert (pixels.max(axis=2) > 200).sum() > 500, f"no panel text in the screenshot {shot}"
+
+
+def test_vr_fallback_follows_the_head_and_a_grip_leaves(rt_live: LiveServer, iwer_js: str) -> None:
+    """A headset with only immersive-vr: "Enter VR", an opaque dark scene with the panel, which
+    glides back in front when the head turns away; a grip leaves XR."""
+    chromium = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="the playwright package is not installed")
+    emulate = (iwer_js + "\nwindow.xrDevice = new IWER.XRDevice({ ...IWER.metaQuest3,"
+               " supportedSessionModes: ['inline', 'immersive-vr'] });"
+               "\nwindow.xrDevice.installRuntime({ forceInstall: true });")
+    with sync_api.sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        browser = pw.chromium.launch_persistent_context(
+            profile, executable_path=chromium, headless=True, args=ARGS,
+            viewport={"width": 800, "height": 600})
+        try:
+            page = browser.new_page()
+            page.add_init_script(emulate)
+            page.goto(rt_live.base_url + "/hud")
+            page.wait_for_selector("body[data-state=ready]", timeout=120_000)
+            page.wait_for_selector("#xr:not([hidden])", timeout=30_000)
+            assert page.text_content("#xr") == "Enter VR"
+            page.click("#xr")
+            page.wait_for_selector("body[data-xr=immersive-vr]", timeout=60_000)
+            assert page.evaluate("oculiXR.session.environmentBlendMode") == "opaque"
+            ahead = page.evaluate("oculiXR.probePanel()")
+            # turn the head 90° to the left: the panel is left behind, then comes round
+            turned = page.evaluate("""() => {
+                xrDevice.quaternion.set(0, Math.SQRT1_2, 0, Math.SQRT1_2);
+                return oculiXR.probePanel();
+            }""")
+            page.wait_for_timeout(4000)
+            back = page.evaluate("oculiXR.probePanel()")
+            page.evaluate("xrDevice.controllers.right.updateButtonValue('squeeze', 1)")
+            page.wait_for_selector("body[data-xr=off]", timeout=30_000)
+            assert page.get_attribute("body", "data-state") == "ready"
+        finally:
+            browser.close()
+
+    print(f"panel ahead: {ahead}; just turned: {turned}; after 4 s: {back}")
+
+    def centre_x(probe: dict) -> float:
+        assert probe["box"], probe
+        return (probe["box"][0] + probe["box"][2]) / 2 / probe["width"]
+
+    assert abs(centre_x(ahead) - 0.5) < 0.05 and ahead["panel"] > 0.015 * 800 * 600, ahead
+    assert turned["panel"] < 0.5 * ahead["panel"] or abs(centre_x(turned) - 0.5) > 0.25, turned
+    assert abs(centre_x(back) - 0.5) < 0.05 and back["panel"] > 0.8 * ahead["panel"], back

@@ -1,6 +1,6 @@
 // oculi in an XR headset: "Enter AR" on /hud opens an immersive-ar session (immersive-vr with
-// a dark background where only VR is offered) and draws one head-locked panel with plain
-// WebGL2 — Quest Browser has no dom-overlay, so the panel is a texture painted with a 2-D
+// a dark background where only VR is offered) and draws one panel with plain WebGL2 that
+// follows the head lazily (it stays put until you turn away, then glides back in front) — Quest Browser has no dom-overlay, so the panel is a texture painted with a 2-D
 // canvas. It shows what hud.js keeps in `oculiHud.state`: what the wearer said, the streamed
 // answer, tool activity, reminders, the memory-on indicator and what the newest frame shows.
 // Input: select (trigger or pinch) held on the right hand = push-to-talk; a select on the
@@ -12,7 +12,10 @@
   const TEX_W = 1024, TEX_H = 768;   // panel texture, pixels
   const PANEL_W = 0.64;              // panel width, metres: ~36° wide at 1 m, ~40 px a letter
   const PANEL_DIST = 1.0, PANEL_DROP = 0.1; // 1 m ahead, a little below the eyes
+  // Lazy follow: the panel moves once it is this far off (angle, metres), at this rate (1/s).
+  const FOLLOW_ANGLE = 0.35, FOLLOW_SHIFT = 0.25, FOLLOW_RATE = 3.0;
   const PAD = 28, FONT = "system-ui, sans-serif";
+  const VR_BACKGROUND = [4, 5, 8, 1]; // near black, a shade darker than the panel's card
   const STYLE = {
     head: { size: 30, colour: "#9cf" }, memory: { size: 30, colour: "#ff5a5a" },
     you: { size: 36, colour: "#9cf" }, answer: { size: 44, colour: "#fff" },
@@ -189,21 +192,65 @@
     return o;
   }
 
-  const h = PANEL_W * TEX_H / TEX_W;
-  // The panel in viewer space (head-locked): scaled to metres, ahead and a little down.
-  const MODEL = new Float32Array([PANEL_W, 0, 0, 0, 0, h, 0, 0, 0, 0, 1, 0,
-                                  0, -PANEL_DROP, -PANEL_DIST, 1]);
+  const PANEL_H = PANEL_W * TEX_H / TEX_W;
+  let anchor = null, moving = false, lastT = 0; // the panel in the reference space
 
-  function onFrame(_t, frame) {
+  // Where the panel should be: ahead of the head on the level, facing it.
+  function target(pose) {
+    const m = pose.transform.matrix;
+    let fx = -m[8], fz = -m[10];
+    const len = Math.hypot(fx, fz);
+    if (len < 0.2) { // looking straight up or down: the level forward is undefined
+      if (anchor) return anchor;
+      fx = 0; fz = -1;
+    } else {
+      fx /= len; fz /= len;
+    }
+    return { x: m[12] + fx * PANEL_DIST, y: m[13] - PANEL_DROP, z: m[14] + fz * PANEL_DIST,
+             yaw: Math.atan2(-fx, -fz) };
+  }
+
+  function follow(pose, t) {
+    const goal = target(pose);
+    const dt = lastT ? Math.min(0.1, (t - lastT) / 1000) : 0;
+    lastT = t;
+    if (!anchor) {
+      anchor = { ...goal };
+      return;
+    }
+    let dyaw = goal.yaw - anchor.yaw;
+    dyaw = Math.atan2(Math.sin(dyaw), Math.cos(dyaw)); // the short way round
+    const shift = Math.hypot(goal.x - anchor.x, goal.y - anchor.y, goal.z - anchor.z);
+    if (Math.abs(dyaw) > FOLLOW_ANGLE || shift > FOLLOW_SHIFT) moving = true;
+    if (!moving) return;
+    const k = 1 - Math.exp(-FOLLOW_RATE * dt);
+    anchor.x += (goal.x - anchor.x) * k;
+    anchor.y += (goal.y - anchor.y) * k;
+    anchor.z += (goal.z - anchor.z) * k;
+    anchor.yaw += dyaw * k;
+    if (shift < 0.01 && Math.abs(dyaw) < 0.01) moving = false;
+  }
+
+  // The panel's model matrix: translate × rotate about the vertical × scale to metres.
+  function model() {
+    const c = Math.cos(anchor.yaw), s = Math.sin(anchor.yaw);
+    return new Float32Array([c * PANEL_W, 0, -s * PANEL_W, 0, 0, PANEL_H, 0, 0, s, 0, c, 0,
+                             anchor.x, anchor.y, anchor.z, 1]);
+  }
+
+  function onFrame(t, frame) {
     const session = frame.session;
     session.requestAnimationFrame(onFrame);
     const layer = session.renderState.baseLayer;
     const pose = frame.getViewerPose(space);
     gl.bindFramebuffer(gl.FRAMEBUFFER, layer.framebuffer);
     const opaque = session.environmentBlendMode === "opaque"; // VR: no passthrough behind
-    gl.clearColor(opaque ? 0.05 : 0, opaque ? 0.06 : 0, opaque ? 0.08 : 0, opaque ? 1 : 0);
+    const bg = opaque ? VR_BACKGROUND : [0, 0, 0, 0];
+    gl.clearColor(bg[0] / 255, bg[1] / 255, bg[2] / 255, bg[3]);
     gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
     if (!pose) return;
+    follow(pose, t);
+    const panel = model();
     if (xr.drawn !== api.state.version) upload();
     gl.useProgram(prog);
     gl.bindVertexArray(vao);
@@ -215,7 +262,7 @@
       const vp = layer.getViewport(view);
       gl.viewport(vp.x, vp.y, vp.width, vp.height);
       gl.uniformMatrix4fv(mvpLoc, false,
-                          mul(view.projectionMatrix, mul(view.transform.inverse.matrix, MODEL)));
+                          mul(view.projectionMatrix, mul(view.transform.inverse.matrix, panel)));
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     }
     xr.frames++;
@@ -233,7 +280,10 @@
     gl.readPixels(0, 0, w, hgt, gl.RGBA, gl.UNSIGNED_BYTE, px);
     let panel = 0, bright = 0, x0 = w, y0 = hgt, x1 = -1, y1 = -1;
     for (let i = 0; i < px.length; i += 4) {
-      const covered = opaque ? px[i] + px[i + 1] + px[i + 2] > 3 * 30 : px[i + 3] > 0;
+      const covered = opaque
+        ? Math.abs(px[i] - VR_BACKGROUND[0]) + Math.abs(px[i + 1] - VR_BACKGROUND[1])
+          + Math.abs(px[i + 2] - VR_BACKGROUND[2]) > 9
+        : px[i + 3] > 0;
       if (covered) {
         panel++;
         const x = (i / 4) % w, y = hgt - 1 - Math.floor(i / 4 / w); // rows count from the bottom
@@ -258,7 +308,9 @@
       const session = await navigator.xr.requestSession(xr.mode);
       await gl.makeXRCompatible();
       session.updateRenderState({ baseLayer: new XRWebGLLayer(session, gl, { alpha: true }) });
-      space = await session.requestReferenceSpace("viewer");
+      // 'local' lets the panel stay put while the head turns; 'viewer' (head-locked) if not
+      space = await session.requestReferenceSpace("local")
+        .catch(() => session.requestReferenceSpace("viewer"));
       session.addEventListener("selectstart", (e) => {
         if (e.inputSource.handedness === "left") session.end();
         else api.talkStart();
@@ -270,6 +322,9 @@
       session.addEventListener("end", onEnd);
       xr.session = session;
       xr.drawn = -1;
+      anchor = null;
+      moving = false;
+      lastT = 0;
       document.body.dataset.xr = xr.mode;
       button.textContent = "Exit XR";
       session.requestAnimationFrame(onFrame);
