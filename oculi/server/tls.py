@@ -151,6 +151,7 @@ def self_signed(folder: Path, names: list[str]) -> TlsFiles:
     )
     folder.mkdir(parents=True, exist_ok=True)
     key_path.touch(mode=0o600)
+    key_path.chmod(0o600)  # also when an older key was there
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))

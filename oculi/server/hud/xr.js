@@ -303,7 +303,10 @@
     if (xr.session || !xr.mode) return;
     button.disabled = true;
     try {
-      await api.startCamera(); // Quest Browser: the camera stream is opened before the session
+      // Quest Browser: the camera stream is opened before the session, and permission prompts
+      // cannot show inside it, so the microphone is asked for now too (and closed again).
+      await api.startCamera();
+      await askMicrophone();
       initGL();
       const session = await navigator.xr.requestSession(xr.mode);
       await gl.makeXRCompatible();
@@ -332,6 +335,15 @@
       api.log(`XR unavailable: ${err.message} (press the button again)`, "error");
     } finally {
       button.disabled = false;
+    }
+  }
+
+  async function askMicrophone() {
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } });
+      stream.getTracks().forEach((t) => t.stop());
+    } catch (err) {
+      api.log(`microphone unavailable: ${err.message}`, "error");
     }
   }
 
