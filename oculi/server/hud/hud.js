@@ -105,8 +105,13 @@ function onEvent(ev) {
       lastOverlay = ev;
       if (!camera) drawFrame(ev.frame_id);
       drawOverlay(ev);
-      hud.items = ev.items.map(itemLabel);
-      changed();
+      {
+        const items = ev.items.map(itemLabel);
+        if (items.join("\n") !== hud.items.join("\n")) { // a new texture only when it changed
+          hud.items = items;
+          changed();
+        }
+      }
       break;
     case "speech.started":
       stopPlayback(); // the wearer speaks: the answer stops at once (barge-in)
