@@ -17,11 +17,12 @@ install: $(BIN)/python
 install-test: $(BIN)/python browser
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 
-# The HUD test drives Debian's Chromium; without it (not root, no apt) that one test skips.
+# The HUD tests drive Debian's Chromium; the XR test also fetches Meta's IWER emulator with npm.
+# Without them (not root, no apt) those tests skip.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
-		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-		|| echo "chromium not installed: the HUD browser test will be skipped"; }
+	@{ command -v chromium && command -v npm; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium npm >/dev/null; } \
+		|| echo "chromium or npm not installed: the HUD and XR browser tests will be skipped"; }
 
 run: install
 	$(BIN)/oculi models pull --stack default

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -47,11 +48,22 @@ def serve(
     max_tokens_limit: Annotated[
         int | None, typer.Option(help="largest max_tokens a request may ask for (default 4096)")
     ] = None,
+    tls: Annotated[
+        str | None,
+        typer.Option(help="'self-signed': serve HTTPS with a certificate made in the data folder "
+                          "(headsets on the LAN need HTTPS for WebXR, camera and microphone)"),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="serve HTTPS with this PEM certificate")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="the PEM private key of --tls-cert")] = None,
 ) -> None:
     """Serve the assistant over HTTP (OpenAI-compatible). Ctrl-C stops it gracefully."""
     from oculi.server import ServerSettings, create_app
     from oculi.server.loading import load_backends
+    from oculi.paths import Paths
     from oculi.server.run import bind_socket, serve_app
+    from oculi.server.tls import resolve
 
     settings = load_settings()
     flags = {
@@ -68,7 +80,9 @@ def serve(
         if flag is not None:
             merged["realtime"] = {**merged["realtime"], key: flag}
     server = ServerSettings.model_validate(merged)
-    sock = bind_socket(server)  # before loading: a taken port should not cost a model load
+    # before loading: a taken port or a missing certificate should not cost a model load
+    tls_files = resolve(tls, tls_cert, tls_key, server.host, Paths.from_env().data)
+    sock = bind_socket(server)
     with err_console.status("loading models…") as status:
         backends = load_backends(
             settings, server, model_id=model, embeddings=embeddings, audio=audio,
@@ -78,12 +92,16 @@ def serve(
         )
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    console.print(f"oculi serving {backends.chat_model} on http://{shown}:{bound_port}/v1")
+    http, ws = ("https", "wss") if tls_files else ("http", "ws")
+    console.print(f"oculi serving {backends.chat_model} on {http}://{shown}:{bound_port}/v1")
     if backends.realtime is not None:
-        console.print(f"realtime API on ws://{shown}:{bound_port}/v1/realtime, "
-                      f"HUD on http://{shown}:{bound_port}/hud")
+        console.print(f"realtime API on {ws}://{shown}:{bound_port}/v1/realtime, "
+                      f"HUD on {http}://{shown}:{bound_port}/hud")
+    if tls_files:
+        made = " (new: accept it once in the headset's browser)" if tls_files.generated else ""
+        console.print(f"TLS certificate {tls_files.cert}{made}\n  SHA-256 {tls_files.fingerprint}")
     serve_app(create_app(backends, server), sock, graceful_seconds=graceful_seconds,
-              log_level=log_level)
+              log_level=log_level, tls=tls_files)
 
 
 def bench_serve(

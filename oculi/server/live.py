@@ -36,8 +36,12 @@ class LiveServer:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
 
     @property
+    def tls(self) -> bool:
+        return "--tls" in self.args or "--tls-cert" in self.args
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> LiveServer:
         cmd = [sys.executable, "-m", "oculi.server", "--host", "127.0.0.1",
@@ -50,7 +54,9 @@ class LiveServer:
                 raise OculiError(f"the server exited during start-up:\n{self.output()}",
                                  code="server_start_failed")
             try:
-                if httpx.get(self.base_url + "/health", timeout=1.0).status_code == 200:
+                # TLS: the test checks the certificate itself; here only "is it up?"
+                if httpx.get(self.base_url + "/health", timeout=1.0,
+                             verify=not self.tls).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

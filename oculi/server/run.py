@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from oculi.errors import OculiError
 from oculi.server.security import check_bind
 from oculi.server.settings import ServerSettings
+from oculi.server.tls import TlsFiles
 
 
 def bind_socket(settings: ServerSettings) -> socket.socket:
@@ -37,8 +38,9 @@ def bind_socket(settings: ServerSettings) -> socket.socket:
 
 
 def serve_app(app: FastAPI, sock: socket.socket, *, graceful_seconds: float = 30.0,
-              log_level: str = "info") -> None:
-    """Run until SIGINT/SIGTERM; in-flight answers get `graceful_seconds` to finish."""
+              log_level: str = "info", tls: TlsFiles | None = None) -> None:
+    """Run until SIGINT/SIGTERM; in-flight answers get `graceful_seconds` to finish.
+    With `tls`, the same socket speaks HTTPS (and so WSS for /v1/realtime)."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -46,5 +48,7 @@ def serve_app(app: FastAPI, sock: socket.socket, *, graceful_seconds: float = 30
         log_level=log_level,
         timeout_graceful_shutdown=graceful_seconds,
         access_log=log_level == "debug",
+        ssl_certfile=str(tls.cert) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
     )
     uvicorn.Server(config).run(sockets=[sock])

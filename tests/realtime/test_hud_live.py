@@ -78,3 +78,54 @@ def test_hud_draws_the_recognised_text_overlay(rt_live: LiveServer, sign_file: P
     card = pixels[int(canvas_box["y"]) + 5:int(canvas_box["y"]) + 40,
                   int(canvas_box["x"]) + 5:int(canvas_box["x"]) + 40]
     assert not (np.abs(card - TEXT_GREEN).max(axis=2) < 40).any()
+
+
+def test_hud_shows_tools_reminders_memory_and_asks_before_acting(rt_live: LiveServer) -> None:
+    """Tool activity, notifications, the memory-on indicator and a confirmation question on
+    the 2-D page (events injected as the server sends them); Yes answers on the socket."""
+    chromium = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="the playwright package is not installed")
+    sent: list[dict] = []
+    with sync_api.sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        browser = pw.chromium.launch_persistent_context(
+            profile, executable_path=chromium, headless=True, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.on("websocket", lambda ws: ws.on(
+                "framesent", lambda p: isinstance(p, str) and sent.append(json.loads(p))))
+            page.goto(rt_live.base_url + "/hud")
+            page.wait_for_selector("body[data-state=ready]", timeout=120_000)
+            assert page.is_hidden("#xr")  # no XR runtime in plain headless Chromium
+            assert page.is_hidden("#memory") and page.is_hidden("#confirm")
+            page.evaluate("""() => {
+                const on = oculiHud.onEvent;
+                on({ type: "tool.started", call_id: "c1", name: "set_timer",
+                     detail: { arguments: { minutes: 5, label: "tea" } } });
+                on({ type: "tool.finished", call_id: "c1", name: "set_timer", ok: true,
+                     detail: { summary: "timer set for 12:05" } });
+                on({ type: "tool.started", call_id: "c2", name: "web_search",
+                     detail: { arguments: { query: "bus times" } } });
+                on({ type: "notification", kind: "reminder", text: "Call Anna",
+                     due: "2026-12-02T09:00:00Z", late: true });
+                on({ type: "memory.state", recording: true });
+                on({ type: "confirm.request", id: "q1", tool: "send_message",
+                     arguments: { to: "Anna" }, question: "Send the message to Anna?" });
+            }""")
+            tools = page.locator("#tools li").all_text_contents()
+            notes = page.locator("#notifications li").all_text_contents()
+            assert page.is_visible("#memory") and page.is_visible("#confirm")
+            question = page.text_content("#confirm-question")
+            page.click("#confirm-yes")
+            page.wait_for_function("!document.getElementById('confirm').offsetParent")
+            page.evaluate("oculiHud.onEvent({ type: 'memory.state', recording: false })")
+            memory_hidden = page.is_hidden("#memory")
+        finally:
+            browser.close()
+    assert tools == ["… web_search: query: bus times",
+                     "✓ set_timer: timer set for 12:05"], tools
+    assert len(notes) == 1 and notes[0].startswith("Reminder") and notes[0].endswith(
+        "(late): Call Anna"), notes
+    assert question == "Send the message to Anna?"
+    assert {"type": "confirm.reply", "id": "q1", "approved": True} in sent, sent
+    assert memory_hidden

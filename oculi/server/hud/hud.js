@@ -1,6 +1,7 @@
 // oculi HUD: one page, no build step. Speaks oculi.realtime/1 (docs/realtime-protocol.md)
 // over /v1/realtime: sends camera frames (or a chosen picture) and push-to-talk audio, draws
 // the overlays the server returns, shows the answer as captions and plays its audio.
+// What the page shows is also kept in `hud` (below), which the XR panel (xr.js) draws.
 "use strict";
 
 const PROTOCOL = "oculi.realtime/1";
@@ -17,9 +18,22 @@ const frames = new Map(); // frame id → the image sent, to draw its overlay on
 let lastOverlay = null, camera = null, capture = null, player = null, playAt = 0;
 const playing = [];
 
+// What the wearer should see, for both views: the 2-D page and the XR panel (xr.js).
+// Every change bumps `version` and fires "oculi-hud" on the document.
+const hud = {
+  status: "connecting…", heard: "", answer: "", tools: [], notifications: [],
+  memory: null, items: [], confirms: [], talking: false, version: 0,
+};
+function changed() {
+  hud.version++;
+  document.dispatchEvent(new Event("oculi-hud"));
+}
+
 function setState(state, text) {
   document.body.dataset.state = state;
   $("status").textContent = text;
+  hud.status = text;
+  changed();
 }
 
 function log(text, cls) {
@@ -91,20 +105,36 @@ function onEvent(ev) {
       lastOverlay = ev;
       if (!camera) drawFrame(ev.frame_id);
       drawOverlay(ev);
+      {
+        const items = ev.items.map(itemLabel);
+        if (items.join("\n") !== hud.items.join("\n")) { // a new texture only when it changed
+          hud.items = items;
+          changed();
+        }
+      }
       break;
     case "speech.started":
       stopPlayback(); // the wearer speaks: the answer stops at once (barge-in)
       $("caption").textContent = "";
+      hud.heard = "…";
+      hud.answer = "";
+      changed();
       break;
     case "transcript.partial":
       $("caption").textContent = "… " + ev.text;
+      hud.heard = ev.text + " …";
+      changed();
       break;
     case "transcript.final":
       addTranscript("user", ev.text);
       $("caption").textContent = "";
+      hud.heard = ev.text;
+      changed();
       break;
     case "answer.delta":
       $("caption").textContent = ($("caption").textContent + " " + ev.text).trim();
+      hud.answer = (hud.answer + " " + ev.text).trim();
+      changed();
       break;
     case "answer.interrupted":
       stopPlayback();
@@ -113,7 +143,21 @@ function onEvent(ev) {
       addTranscript("assistant", ev.answer || ev.full_answer);
       break;
     case "tool.started":
-      log(`looking at frame ${ev.detail.frame_id ?? ""}…`);
+    case "tool.finished":
+      onTool(ev);
+      break;
+    case "notification":
+      onNotification(ev);
+      break;
+    case "memory.state":
+      hud.memory = Boolean(ev.recording);
+      document.body.dataset.memory = hud.memory ? "on" : "off";
+      $("memory").hidden = !hud.memory;
+      changed();
+      break;
+    case "confirm.request":
+      hud.confirms.push({ id: ev.id, tool: ev.tool, question: ev.question || `Run ${ev.tool}?` });
+      showConfirm();
       break;
     case "error":
       log(`${ev.code}: ${ev.message}`, "error");
@@ -121,6 +165,92 @@ function onEvent(ev) {
       break;
   }
   document.body.dataset.lastEvent = ev.type;
+}
+
+/** A recognised item as one short label: faces are only ever "person". */
+function itemLabel(item) {
+  if (item.kind === "face") return "person";
+  let label = item.text || item.label || item.kind;
+  if (item.translation) label += ` → ${item.translation}`;
+  return label;
+}
+
+// ---------------------------------------------------------------- tools, reminders, confirmations
+function shorten(text, n) {
+  text = String(text ?? "").replace(/\s+/g, " ").trim();
+  return text.length > n ? text.slice(0, n - 1) + "…" : text;
+}
+
+function toolArguments(detail) {
+  const args = detail.arguments;
+  if (args == null) return detail.frame_id != null ? `frame ${detail.frame_id}` : "";
+  if (typeof args !== "object") return shorten(args, 80);
+  return shorten(Object.entries(args)
+    .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", "), 80);
+}
+
+function onTool(ev) {
+  const detail = ev.detail || {};
+  let tool = hud.tools.find((t) => t.call_id === ev.call_id);
+  if (!tool) {
+    tool = { call_id: ev.call_id, name: ev.name, state: "running", text: "" };
+    hud.tools.push(tool);
+    while (hud.tools.length > 5) hud.tools.shift();
+  }
+  if (ev.type === "tool.started") {
+    tool.text = toolArguments(detail);
+  } else {
+    tool.state = ev.ok ? "ok" : "failed";
+    if (detail.summary != null && detail.summary !== "") tool.text = shorten(detail.summary, 100);
+  }
+  tool.line = `${{ running: "…", ok: "✓", failed: "✗" }[tool.state]} ${tool.name}` +
+              (tool.text ? `: ${tool.text}` : "");
+  let li = [...$("tools").children].find((el) => el.dataset.callId === ev.call_id);
+  if (!li) {
+    li = document.createElement("li");
+    li.dataset.callId = ev.call_id;
+    $("tools").prepend(li);
+    while ($("tools").children.length > 20) $("tools").lastChild.remove();
+  }
+  li.textContent = tool.line;
+  li.className = tool.state;
+  changed();
+}
+
+function onNotification(ev) {
+  const due = new Date(ev.due);
+  const when = isNaN(due) ? "" : due.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const kind = ev.kind === "timer" ? "Timer" : "Reminder";
+  const note = { kind: ev.kind, text: ev.text, due: ev.due, late: Boolean(ev.late),
+                 line: `${kind}${when ? " " + when : ""}${ev.late ? " (late)" : ""}: ${ev.text}` };
+  hud.notifications.push(note);
+  while (hud.notifications.length > 3) hud.notifications.shift();
+  const li = document.createElement("li");
+  li.className = ev.late ? `${ev.kind} late` : ev.kind;
+  li.textContent = note.line;
+  $("notifications").prepend(li);
+  while ($("notifications").children.length > 20) $("notifications").lastChild.remove();
+  changed();
+}
+
+// One question at a time, answered only by the page's own buttons (never by a select in XR,
+// which the wearer also uses to talk).
+function showConfirm() {
+  const next = hud.confirms[0];
+  $("confirm").hidden = !next;
+  if (next) {
+    $("confirm-question").textContent = next.question;
+    $("confirm").dataset.id = next.id;
+  }
+  changed();
+}
+
+function replyConfirm(approved) {
+  const next = hud.confirms.shift();
+  if (!next) return;
+  send({ type: "confirm.reply", id: next.id, approved });
+  log(`${approved ? "allowed" : "refused"}: ${next.question}`);
+  showConfirm();
 }
 
 function addTranscript(who, text) {
@@ -227,8 +357,12 @@ async function sendFile(file) {
 }
 
 // ---------------------------------------------------------------- push-to-talk
+let talkWanted = false, talkOpening = false;
+
 async function talkStart() {
-  if (!ready || capture) return;
+  talkWanted = true;
+  if (!ready || capture || talkOpening) return;
+  talkOpening = true;
   stopPlayback();
   try {
     const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } });
@@ -237,21 +371,33 @@ async function talkStart() {
     const node = new AudioWorkletNode(actx, "pcm-capture");
     node.port.onmessage = (m) => sendPcm(m.data);
     actx.createMediaStreamSource(stream).connect(node);
+    if (!talkWanted) { // released while the microphone was opening: no turn
+      stream.getTracks().forEach((t) => t.stop());
+      actx.close();
+      return;
+    }
     capture = { stream, actx };
     send({ type: "talk.start" });
     $("talk").classList.add("active");
+    hud.talking = true;
+    changed();
   } catch (err) {
     log(`microphone unavailable: ${err.message}`, "error");
+  } finally {
+    talkOpening = false;
   }
 }
 
 function talkStop() {
+  talkWanted = false;
   if (!capture) return;
   send({ type: "talk.stop" });
   capture.stream.getTracks().forEach((t) => t.stop());
   capture.actx.close();
   capture = null;
   $("talk").classList.remove("active");
+  hud.talking = false;
+  changed();
 }
 
 function sendPcm(float32) {
@@ -293,6 +439,8 @@ function stopPlayback() {
 
 // ---------------------------------------------------------------- wiring
 $("camera").addEventListener("click", startCamera);
+$("confirm-yes").addEventListener("click", () => replyConfirm(true));
+$("confirm-no").addEventListener("click", () => replyConfirm(false));
 $("file").addEventListener("change", (e) => e.target.files[0] && sendFile(e.target.files[0]));
 const talk = $("talk");
 talk.addEventListener("pointerdown", talkStart);
@@ -303,4 +451,6 @@ document.addEventListener("keyup", (e) => { if (e.code === "Space") talkStop(); 
 new MutationObserver(() => {
   if (document.body.dataset.state === "ready") document.dispatchEvent(new Event("oculi-ready"));
 }).observe(document.body, { attributes: true, attributeFilter: ["data-state"] });
+// For xr.js, tests and assistive tools: the state and the actions the page offers.
+window.oculiHud = { state: hud, onEvent, talkStart, talkStop, startCamera, send, log };
 connect();
