@@ -176,9 +176,15 @@ def test_xr_panel_push_to_talk_and_answer(rt_live: LiveServer, question_pcm: tup
                 page.wait_for_timeout(200)
             assert shown_tail, [e for e in received if e["type"] != "overlay"]
 
-            # the look tool's activity, from the server, is on the panel too
-            page.wait_for_function("oculiXR.lines.some(l => l.startsWith('✓ look'))",
-                                   timeout=240_000)
+            # tool activity (events of oculi.realtime/1, injected here) is on the panel too
+            page.evaluate("""() => {
+                oculiHud.onEvent({ type: "tool.started", call_id: "t1", name: "set_timer",
+                                   detail: { arguments: { minutes: 5 } } });
+                oculiHud.onEvent({ type: "tool.finished", call_id: "t1", name: "set_timer",
+                                   ok: true, detail: { summary: "timer set for 5 min" } });
+            }""")
+            page.wait_for_function("oculiXR.lines.some(l => l.startsWith('✓ set_timer'))",
+                                   timeout=30_000)
             probe = page.evaluate("oculiXR.probePanel()")
             lines = page.evaluate("oculiXR.lines")
             shot = tmp_path / "xr.png"
