@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from oculi.agent.events import (
     AgentDone,
@@ -27,25 +27,13 @@ from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import (
     ChatMessage,
     Finished,
-    StreamEvent,
     TextDelta,
     ToolCall,
     ToolCallsReady,
     Usage,
 )
+from oculi.llm.protocol import ChatEngine
 from oculi.tools.registry import Confirm, ConfirmationRequest, ToolRegistry
-
-
-class ChatEngine(Protocol):
-    def stream_chat(
-        self,
-        messages: list[ChatMessage],
-        *,
-        tools: list[dict[str, Any]] | None = None,
-        tool_choice: Any = "auto",
-        options: GenerationOptions | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[StreamEvent]: ...
 
 
 class Agent:

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from oculi.llm.engine import GenerationOptions, ToolChoice
-from oculi.llm.messages import ChatMessage, StreamEvent
+from oculi.llm.protocol import ChatEngine as _ChatEngine
 
-
-@runtime_checkable
-class ChatEngine(Protocol):
-    """`oculi.llm.engine.LlamaEngine` satisfies this; one instance decodes one stream at a time."""
-
-    def stream_chat(
-        self,
-        messages: list[ChatMessage],
-        *,
-        tools: list[dict[str, Any]] | None = None,
-        tool_choice: ToolChoice = "auto",
-        json_schema: dict[str, Any] | None = None,
-        json_object: bool = False,
-        options: GenerationOptions | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[StreamEvent]: ...
+# The one chat-engine interface lives in oculi.llm.protocol; the server's modules import it here.
+ChatEngine = _ChatEngine
 
 
 @runtime_checkable
