@@ -72,6 +72,7 @@ class RealtimeRuntime:
         self.sessions = 0
         self.load_seconds: float | None = None
         self.host = host
+        self._own_host = False
         self.loop: asyncio.AbstractEventLoop | None = None  # the server's, once a session starts
 
     def assistant_host(self, loop: asyncio.AbstractEventLoop) -> Any:
@@ -82,6 +83,7 @@ class RealtimeRuntime:
             from oculi.config import load_settings
 
             self.host = AssistantHost(load_settings(), engine=self.tool_engine)
+            self._own_host = True
         return self.host
 
     def tool_engine(self) -> Any:
@@ -165,5 +167,5 @@ class RealtimeRuntime:
 
     def close(self) -> None:
         self.perception_x.shutdown(wait=True, cancel_futures=True)
-        if self.host is not None:
+        if self.host is not None and self._own_host:
             self.host.close()

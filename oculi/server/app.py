@@ -44,6 +44,8 @@ def create_app(backends: Backends, settings: ServerSettings | None = None) -> Fa
             backends.chat.close()
         if backends.realtime is not None:
             backends.realtime.close()
+        if backends.host is not None:
+            backends.host.close()
         aux.close()
 
     app = FastAPI(

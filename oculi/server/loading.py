@@ -99,15 +99,18 @@ def load_backends(
             chat_model=mid, store=store, stt=stt, tts=tts,  # type: ignore[arg-type]
         )
         runtime = backends.realtime
-        from oculi.assistant.host import AssistantHost
-
-        # Built now, not at the first session: its scheduler fires timers and reminders for
-        # as long as the server runs, whether or not a session is open.
-        progress("starting the assistant's tools and reminder scheduler…")
-        runtime.host = AssistantHost(settings, engine=runtime.tool_engine)
         if server.realtime.preload:
             _optional("realtime models (VAD, perception)", lambda: runtime.load(progress),
                       progress, warn)
         else:
             progress("realtime models (VAD, perception) load on the first session")
+    from oculi.assistant.host import AssistantHost
+
+    # Built now, not at the first session: its scheduler rings timers and reminders for as
+    # long as the server runs, whether or not a session is open.
+    progress("starting the assistant's tools and reminder scheduler…")
+    rt = backends.realtime
+    backends.host = AssistantHost(settings, engine=rt.tool_engine if rt is not None else None)
+    if rt is not None:
+        rt.host = backends.host
     return backends

@@ -15,6 +15,7 @@ from oculi.server.scheduler import ChatScheduler
 from oculi.server.settings import ServerSettings
 
 if TYPE_CHECKING:
+    from oculi.assistant.host import AssistantHost
     from oculi.realtime.runtime import RealtimeRuntime
 
 
@@ -30,6 +31,8 @@ class Backends:
     images: ImageDescriber | None = None
     # the realtime WebSocket API (/v1/realtime) and the HUD page (/hud) need this
     realtime: RealtimeRuntime | None = None
+    # the process's assistant host: tools and the reminder scheduler (timers ring while serving)
+    host: AssistantHost | None = None
     routers: list[APIRouter] = field(default_factory=list)
 
 
