@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -219,23 +220,8 @@ def chat(
             _assistant_answer(assistant, question, stats)
             return
         assistant.subscribe(print_assistant_event)
-        console.print("[dim]oculi chat — /reset clears the conversation, /exit or Ctrl-D "
-                      "leaves; timers and reminders ring here while it runs[/]")
-        while True:
-            try:
-                line = console.input("[bold cyan]you>[/] ")
-            except (EOFError, KeyboardInterrupt):
-                console.print()
-                return
-            if not line.strip():
-                continue
-            if line.strip() in ("/exit", "/quit"):
-                return
-            if line.strip() == "/reset":
-                assistant.reset()
-                console.print("[dim](conversation cleared)[/]")
-                continue
-            _assistant_answer(assistant, line, stats)
+        _repl(lambda line: _assistant_answer(assistant, line, stats), assistant.reset,
+              "; timers and reminders ring here while it runs")
     finally:
         assistant.close()
         host.close()
@@ -259,7 +245,17 @@ def _raw_chat(settings: Any, question: str | None, model: str | None, system: st
         history.append(ChatMessage(role="user", content=question))
         _answer(engine, history, opts, tool_list, schema_obj, json_object, stats)
         return
-    console.print("[dim]oculi chat — /reset clears the conversation, /exit or Ctrl-D leaves[/]")
+
+    def ask(line: str) -> None:
+        history.append(ChatMessage(role="user", content=line))
+        history.append(_answer(engine, history, opts, tool_list, schema_obj, json_object, stats))
+
+    _repl(ask, lambda: history.__delitem__(slice(1, None)))
+
+
+def _repl(ask: Callable[[str], None], reset: Callable[[], None], note: str = "") -> None:
+    """The interactive loop: /reset, /exit or Ctrl-D; Ctrl-C stops an answer, not the chat."""
+    console.print(f"[dim]oculi chat — /reset clears the conversation, /exit or Ctrl-D leaves{note}[/]")
     while True:
         try:
             line = console.input("[bold cyan]you>[/] ")
@@ -271,8 +267,7 @@ def _raw_chat(settings: Any, question: str | None, model: str | None, system: st
         if line.strip() in ("/exit", "/quit"):
             return
         if line.strip() == "/reset":
-            history = history[:1]
+            reset()
             console.print("[dim](conversation cleared)[/]")
             continue
-        history.append(ChatMessage(role="user", content=line))
-        history.append(_answer(engine, history, opts, tool_list, schema_obj, json_object, stats))
+        ask(line)

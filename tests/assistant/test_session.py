@@ -14,7 +14,7 @@ from oculi.agent.events import AgentDone, ToolCallStarted
 from oculi.assistant import Assistant, CurrentView, NotificationFired
 from oculi.assistant.view import VIEW_HEADER, still_view
 from oculi.assistant.voice import VoiceTurns
-from oculi.llm.messages import Finished, TextDelta, ToolCall, ToolCallsReady, Usage
+from oculi.llm.messages import ToolCall
 from oculi.tools.base import function_tool
 from oculi.tools.notify import FanoutNotifier, Notification
 from oculi.tools.registry import ToolRegistry
@@ -22,22 +22,7 @@ from oculi.vision.frame import Frame
 from oculi.vision.perception.types import Perception, TextLine
 from oculi.voice.settings import VoiceSettings
 from oculi.voice.wakeword import ListenGate
-
-
-class ScriptedEngine:
-    def __init__(self, replies: list) -> None:
-        self.replies = list(replies)
-        self.seen: list = []
-
-    def stream_chat(self, messages, *, tools=None, tool_choice="auto", options=None, cancel=None):
-        self.seen.append(list(messages))
-        reply = self.replies.pop(0)
-        if isinstance(reply, str):
-            yield TextDelta(reply)
-            yield Finished("stop", Usage(10, 5))
-        else:
-            yield ToolCallsReady(reply)
-            yield Finished("tool_calls", Usage(10, 5))
+from tests.agent.test_loop import ScriptedEngine
 
 
 def sign_view(text: str = "EXIT") -> CurrentView:
@@ -67,7 +52,7 @@ def test_the_camera_note_comes_before_the_question_once_and_the_history_keeps_wh
     a = Assistant(engine, ToolRegistry(), view=sign_view())
     result = a.ask("What does the sign say?")
     assert result.text == "It says EXIT."
-    shown = engine.seen[0]
+    shown = engine.seen[0][0]
     notes = [m for m in shown if m.role == "system" and (m.content or "").startswith(VIEW_HEADER)]
     assert len(notes) == 1 and '"EXIT"' in notes[0].content
     assert [m.role for m in shown[-3:]] == ["system", "system", "user"]  # note, clock, question
@@ -78,7 +63,7 @@ def test_the_camera_note_comes_before_the_question_once_and_the_history_keeps_wh
         if isinstance(ev, AgentDone):
             res2 = ev
     assert res2 is not None
-    second = engine.seen[1]
+    second = engine.seen[1][0]
     assert sum(1 for m in second if (m.content or "").startswith(VIEW_HEADER)) == 1
     assert any(m.role == "assistant" and m.content == "It says EXIT." for m in second)
 
@@ -97,9 +82,9 @@ def test_an_interrupted_answer_is_kept_as_heard() -> None:
 def test_no_camera_is_said_in_the_instructions_and_a_camera_without_a_picture_says_so() -> None:
     engine = ScriptedEngine(["x", "y"])
     Assistant(engine, ToolRegistry()).ask("What am I looking at?")
-    assert "No camera or picture is connected" in engine.seen[0][0].content
+    assert "No camera or picture is connected" in engine.seen[0][0][0].content
     Assistant(engine, ToolRegistry(), view=CurrentView()).ask("What am I looking at?")
-    assert any("No picture has come from the camera yet" in (m.content or "") for m in engine.seen[1])
+    assert any("No picture has come from the camera yet" in (m.content or "") for m in engine.seen[1][0])
 
 
 def test_a_held_answer_runs_no_tool_until_released() -> None:
