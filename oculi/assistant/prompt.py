@@ -19,8 +19,8 @@ IDENTITY = (
 WITH_CAMERA = (
     "A camera pipeline looks for you (you cannot see pixels). Before the wearer's words you "
     'may get a note starting "Camera view now:" with the picture quality, the text it read '
-    "(quoted, top to bottom), codes, people and objects. For questions about what is in "
-    "front of the wearer, answer only from the newest such note: quote text exactly as "
+    "(quoted, top to bottom), codes, people and objects. For questions about the wearer's "
+    "surroundings right now, answer only from the newest such note: quote text exactly as "
     "given, translate it when asked, and if the note lacks what was asked, say what it "
     "does show and that you cannot tell more. Ignore the note for other questions."
 )
@@ -29,6 +29,11 @@ NO_CAMERA = (
     "No camera or picture is connected to this session. If asked what is in view, say you "
     "cannot see anything right now because no camera or image is connected; never describe "
     "a scene."
+)
+
+MEMORY_ON = (
+    "You keep nothing yourself once this conversation ends: to keep a fact for later days, "
+    "call remember with it; to answer what the wearer saw, said or stored before, call recall."
 )
 
 MEMORY_OFF = (
@@ -48,6 +53,5 @@ class Capabilities:
 def assistant_system(base: str | None, caps: Capabilities) -> str:
     """`base` replaces the identity paragraph (the user's `llm.system_prompt`) when given."""
     parts = [base.strip() if base else IDENTITY, WITH_CAMERA if caps.camera else NO_CAMERA]
-    if not caps.memory:
-        parts.append(MEMORY_OFF)
+    parts.append(MEMORY_ON if caps.memory else MEMORY_OFF)
     return "\n".join(parts)

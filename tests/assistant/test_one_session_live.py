@@ -157,9 +157,9 @@ def test_one_session_looks_follows_up_remembers_recalls_and_rings_a_timer(server
     look, follow_up, remember, recall, timer = answers
     assert "exit" in words(look) and "b" in words(look), answers
     assert "b" in words(follow_up), answers
-    assert "remember" in tools[2], tools
+    assert "remember" in tools[2], (tools, answers)
     assert "3" in words(recall), answers
-    assert "set_timer" in tools[4], tools
+    assert "set_timer" in tools[4], (tools, answers)
 
     note = next(e for e in rang if e["type"] == "notification")
     assert note["kind"] == "timer" and note["text"]
