@@ -228,7 +228,7 @@ def run_selection_eval(agent: Agent, cases: list[dict[str, Any]], progress: Any 
 
 
 def run_selection_eval_api(client: Any, model: str, registry: ToolRegistry, cases: list[dict[str, Any]],
-                           *, system: str, max_tokens: int = 64, progress: Any = None) -> EvalReport:
+                           *, system: str, max_tokens: int = 32, progress: Any = None) -> EvalReport:
     """The same cases sent the way an app sends them: the official `openai` client, the tools'
     JSON schemas as the app's own tools, tool_choice "auto", one request per case."""
     tools = registry.specs()

@@ -178,7 +178,7 @@ def default_server():
     from tests.conftest import _installed_or_skip
 
     _installed_or_skip(DEFAULT_MODEL)
-    with LiveServer("--model", DEFAULT_MODEL, "--slots", "1", "--no-embeddings", "--no-audio",
+    with LiveServer("--model", DEFAULT_MODEL, "--slots", "1", "--no-embeddings", "--no-audio", "--no-image-text",
                     "--no-realtime", startup_timeout=600) as server:
         yield server
 
@@ -187,7 +187,7 @@ def default_server():
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(3600)
-@pytest.mark.parametrize("fixture", [FIXTURE, HOLDOUT], ids=["fixture", "holdout"])
+@pytest.mark.parametrize("fixture", [HOLDOUT, FIXTURE], ids=["holdout", "fixture"])
 def test_tool_selection_through_the_api(default_server, tmp_path, fixture):
     """An app's request: its own system line, oculi's tool schemas as its tools, "auto"."""
     from openai import OpenAI
