@@ -235,11 +235,19 @@ def run_selection_eval_api(client: Any, model: str, registry: ToolRegistry, case
     report = EvalReport()
     for case in cases:
         t0 = time.perf_counter()
-        response = client.chat.completions.create(
-            model=model,
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": case["say"]}],
-            tools=tools, tool_choice="auto", temperature=0, seed=0, max_tokens=max_tokens,
-        )
+        try:
+            response = client.chat.completions.create(
+                model=model,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": case["say"]}],
+                tools=tools, tool_choice="auto", temperature=0, seed=0, max_tokens=max_tokens,
+            )
+        except Exception as exc:  # a failed request is a miss, shown with its error
+            r = CaseResult(case["say"], case["expect"][0]["tool"], "(request failed)", None, False, False,
+                           time.perf_counter() - t0, f"{type(exc).__name__}: {exc}")
+            report.results.append(r)
+            if progress is not None:
+                progress(r)
+            continue
         message = response.choices[0].message
         call = (message.tool_calls or [None])[0]
         tool = call.function.name if call is not None else None
