@@ -58,3 +58,12 @@ DIRECT_ANSWER_SPEC = {
         "parameters": {"type": "object", "properties": {}, "additionalProperties": False},
     },
 }
+
+# The server's counterpart of TURN_RULE, for an app's own tools (serving_chat): a system line
+# just before the user's latest message whenever the escape is offered. Without it the model
+# reads the escape only as one more tool among the app's, and rarely takes it.
+ESCAPE_RULE = (
+    "Call one of the tools only if this request needs it to act or to look something up. "
+    "If you can answer from your own knowledge or reasoning, or the user is just talking to "
+    f"you, call {DIRECT_ANSWER}."
+)

@@ -1,9 +1,9 @@
 """POST /v1/chat/completions: validation, conversion to engine calls, plain and SSE answers.
 
 With tools and `tool_choice` "auto", the model is also offered the agent's way to decline
-tools (`answer_directly`, see oculi.agent.prompt): a small model shown an app's tool list
-otherwise calls one of them for "thanks" or a general-knowledge question. The escape stays
-inside the server: when the model takes it, the answer is generated again without tools and
+tools (`answer_directly`, with a one-line rule before the latest user message, see
+oculi.agent.prompt): a small model shown an app's tool list otherwise calls one of them for a
+remark or a general-knowledge question. The escape and its rule stay inside the server: when the model takes it, the answer is generated again without tools and
 the client receives plain assistant content, as OpenAI's "auto" allows. "required", a named
 tool and "none" are left exactly as OpenAI defines them: no escape is offered.
 """
@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-from oculi.agent.prompt import DIRECT_ANSWER, DIRECT_ANSWER_SPEC
+from oculi.agent.prompt import DIRECT_ANSWER, DIRECT_ANSWER_SPEC, ESCAPE_RULE
 from oculi.errors import OculiError
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import ChatMessage, Finished, TextDelta, ToolCall, ToolCallsReady, Usage
@@ -158,6 +158,7 @@ def build_job(
     tools = [t.model_dump(exclude_none=True) for t in req.tools] if req.tools else None
     if tools and tool_choice == "auto" and all(t["function"]["name"] != DIRECT_ANSWER for t in tools):
         tools.append(DIRECT_ANSWER_SPEC)  # the model may decline; see offers_escape
+        messages = with_escape_rule(messages)
     return ChatJob(
         messages=messages,
         tools=tools,
@@ -166,6 +167,18 @@ def build_job(
         json_object=rf is not None and rf.type == "json_object",
         options=options,
     )
+
+
+def with_escape_rule(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """The messages with ESCAPE_RULE as a system line just before the latest user message
+    (where the agent puts its turn rule: what the model reads last)."""
+    last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=len(messages))
+    rule = ChatMessage(role="system", content=ESCAPE_RULE)
+    return [*messages[:last_user], rule, *messages[last_user:]]
+
+
+def without_escape_rule(messages: list[ChatMessage]) -> list[ChatMessage]:
+    return [m for m in messages if not (m.role == "system" and m.content == ESCAPE_RULE)]
 
 
 def offers_escape(job: ChatJob) -> bool:
@@ -233,8 +246,9 @@ class ChatRun:
                     continue
                 yield self._seen(item)
             if declined is not None:
-                self.job = replace(self.job, tools=None, tool_choice="auto", queue=asyncio.Queue(),
-                                   loop=None, submitted=time.perf_counter(), started=None)
+                self.job = replace(self.job, messages=without_escape_rule(self.job.messages), tools=None,
+                                   tool_choice="auto", queue=asyncio.Queue(), loop=None,
+                                   submitted=time.perf_counter(), started=None)
                 self.scheduler.submit(self.job)
                 async for item in self._items(self.job):
                     if isinstance(item, Finished):

@@ -97,9 +97,9 @@ def _norm(v: Any) -> Any:
     return v.strip().lower() if isinstance(v, str) else v
 
 
-_UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
+_UNITS = {w: i for i, w in enumerate([
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
          "eighty": 80, "ninety": 90}
 
@@ -241,7 +241,7 @@ def run_selection_eval_api(client: Any, model: str, registry: ToolRegistry, case
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": case["say"]}],
                 tools=tools, tool_choice="auto", temperature=0, seed=0, max_tokens=max_tokens,
             )
-        except Exception as exc:  # a failed request is a miss, shown with its error
+        except Exception as exc:  # noqa: BLE001 - a failed request is a miss, shown with its error
             r = CaseResult(case["say"], case["expect"][0]["tool"], "(request failed)", None, False, False,
                            time.perf_counter() - t0, f"{type(exc).__name__}: {exc}")
             report.results.append(r)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from oculi.agent.prompt import DIRECT_ANSWER
+from oculi.agent.prompt import DIRECT_ANSWER, ESCAPE_RULE
 from oculi.llm.messages import Finished, TextDelta, ToolCall, ToolCallsReady, Usage
 from oculi.server import Backends, ServerSettings, create_app
 from oculi.server.scheduler import ChatScheduler
@@ -36,7 +36,8 @@ class DecliningEngine:
     def stream_chat(self, messages: Any, **kw: Any) -> Iterator[Any]:
         tools = kw.get("tools") if kw.get("tool_choice") != "none" else None
         self.seen.append({"tools": [t["function"]["name"] for t in tools or []],
-                          "tool_choice": kw.get("tool_choice")})
+                          "tool_choice": kw.get("tool_choice"),
+                          "system": [m.content for m in messages if m.role == "system"]})
         cancel: threading.Event = kw["cancel"]
         if cancel.is_set():
             yield Finished("cancelled", Usage(3, 0))
@@ -80,6 +81,7 @@ def test_auto_offers_the_escape_and_taking_it_is_plain_content(choice) -> None:
     assert msg["content"] == "Hi!" and "tool_calls" not in msg
     assert r["choices"][0]["finish_reason"] == "stop"
     assert engine.seen[0]["tools"] == ["lamp", DIRECT_ANSWER] and engine.seen[1]["tools"] == []
+    assert engine.seen[0]["system"] == [ESCAPE_RULE] and engine.seen[1]["system"] == []  # rule only with the escape
     assert r["usage"]["prompt_tokens"] == 15 and r["usage"]["completion_tokens"] == 6  # both passes
 
 
@@ -105,6 +107,7 @@ def test_other_tool_choices_keep_their_openai_meaning(choice) -> None:
     engine = DecliningEngine()
     r = _post(engine, tools=[LAMP], tool_choice=choice).json()
     assert DIRECT_ANSWER not in engine.seen[0]["tools"] and len(engine.seen) == 1
+    assert engine.seen[0]["system"] == []
     msg = r["choices"][0]["message"]
     if choice == "none":
         assert msg["content"] == "Hi!"

@@ -187,7 +187,7 @@ def default_server():
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)
-@pytest.mark.parametrize("fixture", [HOLDOUT, FIXTURE], ids=["holdout", "fixture"])
+@pytest.mark.parametrize("fixture", [FIXTURE, HOLDOUT], ids=["fixture", "holdout"])
 def test_tool_selection_through_the_api(default_server, tmp_path, fixture):
     """An app's request: its own system line, oculi's tool schemas as its tools, "auto"."""
     from openai import OpenAI
