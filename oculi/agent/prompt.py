@@ -12,21 +12,20 @@ from __future__ import annotations
 from datetime import datetime
 
 TOOL_GUIDANCE = (
-    "You act for the wearer through tools. Call a tool only when the request needs an action "
-    "(set a timer or reminder, write a note, take a photo, control the home…) or information "
-    "only the device has: its camera's view right now, its battery, the home, or the wearer's "
-    "own notes, reminders and memories. Everything else — general knowledge, facts, maths, "
-    "advice, how-to, jokes, greetings, thanks — you answer yourself in words, without a tool. "
-    "Fill tool arguments only from what the wearer said, never invent them. After a tool "
-    "result, tell the wearer the outcome in one short spoken sentence; if a tool failed or was "
-    "declined, say so.\n"
+    "You act for the wearer through tools. A tool is for doing something on the device "
+    "(timers, reminders, notes, photos, the home) or for what only the device can know: what "
+    "its camera sees now, its own state, the home, and the wearer's saved notes, reminders "
+    "and memories. When you can answer from your own knowledge or reasoning, or the wearer is "
+    "simply talking to you, reply in words and call no tool. Fill tool arguments only from "
+    "what the wearer said, never invent them. After a tool result, tell the wearer the "
+    "outcome in one short spoken sentence; if a tool failed or was declined, say so.\n"
     "To use a tool, reply with only:\n"
     '<tool_call>\n{"name": "tool_name", "arguments": {...}}\n</tool_call>'
 )
 
 TURN_RULE = (
-    "Use a tool only if this request needs one; for knowledge, maths, advice or chat, "
-    "answer directly."
+    "Call a tool only if this request needs the device to act or to look something up; "
+    "otherwise reply in words."
 )
 
 
@@ -44,17 +43,27 @@ def turn_line(now: datetime, tools_offered: bool = True) -> str:
 
 
 # Offered beside the real tools: small models shown a long tool list call *something* for
-# "thanks" or "what is 17 times 23" (a no-argument tool like device_status, often). Given a
-# tool-shaped way to decline, they take it; the agent then answers in words, offering no
-# tools. It is never registered, so nothing can run it.
+# a remark or a question they could answer themselves (a no-argument tool like
+# device_status, often). Given a tool-shaped way to decline, they take it; the agent then
+# answers in words, offering no tools, and the server does the same for an app's tools
+# (serving_chat). It is never registered, so nothing can run it.
 DIRECT_ANSWER = "answer_directly"
 DIRECT_ANSWER_SPEC = {
     "type": "function",
     "function": {
         "name": DIRECT_ANSWER,
-        "description": "Answer the wearer in your own words, with no other tool: for general "
-        "knowledge, facts, maths, advice, how-to, jokes, greetings and thanks.",
+        "description": "Reply in your own words without any other tool: when the answer needs "
+        "no action and no data from the device, because you know it, can work it out, or "
+        "the user is just chatting.",
         "parameters": {"type": "object", "properties": {}, "additionalProperties": False},
     },
 }
 
+# The server's counterpart of TURN_RULE, for an app's own tools (serving_chat): a system line
+# just before the user's latest message whenever the escape is offered. Without it the model
+# reads the escape only as one more tool among the app's, and rarely takes it.
+ESCAPE_RULE = (
+    "Call one of the tools only if this request needs it to act or to look something up. "
+    "If you can answer from your own knowledge or reasoning, or the user is just talking to "
+    f"you, call {DIRECT_ANSWER}."
+)

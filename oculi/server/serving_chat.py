@@ -1,4 +1,12 @@
-"""POST /v1/chat/completions: validation, conversion to engine calls, plain and SSE answers."""
+"""POST /v1/chat/completions: validation, conversion to engine calls, plain and SSE answers.
+
+With tools and `tool_choice` "auto", the model is also offered the agent's way to decline
+tools (`answer_directly`, with a one-line rule before the latest user message, see
+oculi.agent.prompt): a small model shown an app's tool list otherwise calls one of them for a
+remark or a general-knowledge question. The escape and its rule stay inside the server: when the model takes it, the answer is generated again without tools and
+the client receives plain assistant content, as OpenAI's "auto" allows. "required", a named
+tool and "none" are left exactly as OpenAI defines them: no escape is offered.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +15,10 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
+from oculi.agent.prompt import DIRECT_ANSWER, DIRECT_ANSWER_SPEC, ESCAPE_RULE
 from oculi.errors import OculiError
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import ChatMessage, Finished, TextDelta, ToolCall, ToolCallsReady, Usage
@@ -145,14 +155,35 @@ def build_job(
     elif req.tool_choice is not None:
         tool_choice = req.tool_choice.model_dump()
     rf = req.response_format
+    tools = [t.model_dump(exclude_none=True) for t in req.tools] if req.tools else None
+    if tools and tool_choice == "auto" and all(t["function"]["name"] != DIRECT_ANSWER for t in tools):
+        tools.append(DIRECT_ANSWER_SPEC)  # the model may decline; see offers_escape
+        messages = with_escape_rule(messages)
     return ChatJob(
         messages=messages,
-        tools=[t.model_dump(exclude_none=True) for t in req.tools] if req.tools else None,
+        tools=tools,
         tool_choice=tool_choice,
         json_schema=rf.json_schema.schema_ if rf is not None and rf.type == "json_schema" else None,
         json_object=rf is not None and rf.type == "json_object",
         options=options,
     )
+
+
+def with_escape_rule(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """The messages with ESCAPE_RULE as a system line just before the latest user message
+    (where the agent puts its turn rule: what the model reads last)."""
+    last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=len(messages))
+    rule = ChatMessage(role="system", content=ESCAPE_RULE)
+    return [*messages[:last_user], rule, *messages[last_user:]]
+
+
+def without_escape_rule(messages: list[ChatMessage]) -> list[ChatMessage]:
+    return [m for m in messages if not (m.role == "system" and m.content == ESCAPE_RULE)]
+
+
+def offers_escape(job: ChatJob) -> bool:
+    """Whether the server (not the client) added `answer_directly` to this job's tools."""
+    return any(t is DIRECT_ANSWER_SPEC for t in job.tools or [])
 
 
 def _usage(u: Usage) -> dict[str, Any]:
@@ -178,33 +209,69 @@ class ChatRun:
         """Join the scheduler's line now, so a full queue is a 503 before any byte is sent."""
         self.scheduler.submit(self.job)
 
+    async def _items(self, job: ChatJob) -> AsyncIterator[Any]:
+        """One job's engine events until END; failures raised as ApiError."""
+        while True:
+            item = await job.queue.get()
+            if item is END:
+                return
+            if isinstance(item, ApiError):
+                raise item
+            if isinstance(item, OculiError):
+                raise from_oculi(item)
+            if isinstance(item, Exception):
+                raise ApiError(500, f"generation failed: {type(item).__name__}: {item}",
+                               code="generation_failed")
+            yield item
+
     async def events(self) -> AsyncIterator[Any]:
-        """Engine events; raises ApiError for failures. Cancels the generation if abandoned."""
+        """Engine events; raises ApiError for failures. Cancels the generation if abandoned.
+
+        When the model takes the server's escape (`answer_directly` alone), that pass is not
+        shown: a second pass with no tools writes the answer, in the same cancel scope, and
+        the usage reported covers both passes.
+        """
+        escape = offers_escape(self.job)
         try:
-            while True:
-                item = await self.job.queue.get()
-                if item is END:
-                    return
-                if isinstance(item, ApiError):
-                    raise item
-                if isinstance(item, OculiError):
-                    raise from_oculi(item)
-                if isinstance(item, Exception):
-                    raise ApiError(500, f"generation failed: {type(item).__name__}: {item}",
-                                   code="generation_failed")
-                if self.first is None:
-                    self.first = time.perf_counter()
-                    self.metrics.ttft.observe(self.first - self.t0)
-                    if self.job.started is not None:
-                        self.metrics.queue_wait.observe(self.job.started - self.job.submitted)
-                if isinstance(item, Finished):
-                    self._observe(item)
-                    if item.reason == "cancelled":
-                        raise ApiError(503, "the generation was cancelled (server shutting down)",
-                                       code="generation_cancelled")
-                yield item
+            declined: Usage | None = None
+            async for item in self._items(self.job):
+                if escape and isinstance(item, ToolCallsReady):
+                    calls = [c for c in item.calls if c.name != DIRECT_ANSWER]
+                    if not calls:
+                        declined = Usage()
+                        continue
+                    item = ToolCallsReady(calls)
+                if declined is not None and isinstance(item, Finished) and item.reason != "cancelled":
+                    declined = item.usage
+                    continue
+                yield self._seen(item)
+            if declined is not None:
+                self.job = replace(self.job, messages=without_escape_rule(self.job.messages), tools=None,
+                                   tool_choice="auto", queue=asyncio.Queue(), loop=None,
+                                   submitted=time.perf_counter(), started=None)
+                self.scheduler.submit(self.job)
+                async for item in self._items(self.job):
+                    if isinstance(item, Finished):
+                        item.usage.prompt_tokens += declined.prompt_tokens
+                        item.usage.completion_tokens += declined.completion_tokens
+                        item.usage.cached_prompt_tokens += declined.cached_prompt_tokens
+                    yield self._seen(item)
         finally:
             self.job.cancel.set()
+
+    def _seen(self, item: Any) -> Any:
+        """Metrics for an event the client will see; a cancelled generation becomes a 503."""
+        if self.first is None:
+            self.first = time.perf_counter()
+            self.metrics.ttft.observe(self.first - self.t0)
+            if self.job.started is not None:
+                self.metrics.queue_wait.observe(self.job.started - self.job.submitted)
+        if isinstance(item, Finished):
+            self._observe(item)
+            if item.reason == "cancelled":
+                raise ApiError(503, "the generation was cancelled (server shutting down)",
+                               code="generation_cancelled")
+        return item
 
     def _observe(self, fin: Finished) -> None:
         end = time.perf_counter()

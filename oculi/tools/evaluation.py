@@ -6,11 +6,20 @@ the tools are not run. The same prompt as the live agent is used (`Agent.prompt_
 Arguments are judged as the tool would receive them, after validation and normalisation
 (a reminder "at 6 pm" is judged as the moment it resolves to); a call its tool would
 refuse is wrong whatever its fields say.
+
+Two ways in: through the agent (`run_selection_eval`, the live agent's prompt) and through
+the OpenAI API (`run_selection_eval_api`, an app's own request with the same tool schemas
+passed as client tools), so the figure covers the way apps use oculi too.
+
+Matching must be able to fail: {"contains": s} wants the words of s as a run of whole words
+("41" does not match "141", "egg" does not match "eggplant"), with number words read as digits
+and digits said one by one read as one number ("four seven one nine" = "4719").
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +29,7 @@ from oculi.agent.loop import Agent
 from oculi.agent.prompt import DIRECT_ANSWER
 from oculi.errors import OculiError
 from oculi.llm.messages import ChatMessage
+from oculi.tools.registry import ToolRegistry
 
 
 @dataclass
@@ -46,6 +56,18 @@ class EvalReport:
     def tool_accuracy(self) -> float:
         return sum(r.right_tool for r in self.results) / max(1, len(self.results))
 
+    @property
+    def no_tool_rate(self) -> float:
+        """Of the requests that need no tool, the share answered without one."""
+        none = [r for r in self.results if r.expected is None]
+        return sum(r.got_tool is None for r in none) / max(1, len(none))
+
+    @property
+    def tool_case_accuracy(self) -> float:
+        """Of the requests that need a tool, the share with the right tool and arguments."""
+        some = [r for r in self.results if r.expected is not None]
+        return sum(r.right_args for r in some) / max(1, len(some))
+
     def per_tool(self) -> dict[str, tuple[int, int]]:
         """{expected tool or "(none)": (right tool and args, cases)}."""
         table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -61,7 +83,9 @@ class EvalReport:
             lines.append(f"{name:<20} {ok}/{n}")
         lines.append(
             f"overall: right tool {self.tool_accuracy:.1%}, right tool and arguments "
-            f"{self.accuracy:.1%} of {len(self.results)} requests"
+            f"{self.accuracy:.1%} of {len(self.results)} requests; requests needing a tool "
+            f"{self.tool_case_accuracy:.1%}; no-tool requests answered without a tool "
+            f"{self.no_tool_rate:.1%}"
         )
         for r in self.results:
             if not r.right_args:
@@ -73,13 +97,72 @@ def _norm(v: Any) -> Any:
     return v.strip().lower() if isinstance(v, str) else v
 
 
+_UNITS = {w: i for i, w in enumerate([
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}
+
+
+def words(text: str) -> list[str]:
+    """Lowercase whole words, punctuation dropped, letters split from digits ("23B" → "23 b"),
+    number words as digits ("forty five" → "45") and digits said one by one joined
+    ("4 7 1 9" → "4719"; "table for 2" stays "2")."""
+    t = re.sub(r"['’]", "", text.lower())
+    t = re.sub(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)", " ", t)
+    raw = re.sub(r"[\W_]+", " ", t).split()
+    numbered: list[str] = []
+    i = 0
+    while i < len(raw):
+        w = raw[i]
+        if w in _TENS and i + 1 < len(raw) and 0 < _UNITS.get(raw[i + 1], 0) < 10:
+            numbered.append(str(_TENS[w] + _UNITS[raw[i + 1]]))
+            i += 2
+            continue
+        numbered.append(str(_UNITS[w]) if w in _UNITS else str(_TENS[w]) if w in _TENS else w)
+        i += 1
+    out: list[str] = []
+    run = False  # the last token is a run of single digits
+    for w in numbered:
+        single = len(w) == 1 and w.isdigit()
+        if single and out and (run or (len(out[-1]) == 1 and out[-1].isdigit())):
+            out[-1] += w
+            run = True
+        else:
+            out.append(w)
+            run = False
+    return out
+
+
+def contains_words(want: str, got: str) -> bool:
+    """Whether the words of `want` appear in `got` as a run of whole words."""
+    w, g = words(want), words(got)
+    return bool(w) and any(g[i:i + len(w)] == w for i in range(len(g) - len(w) + 1))
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.strip())
+        except ValueError:
+            return None
+    return None
+
+
 def value_matches(expected: Any, got: Any) -> bool:
     if isinstance(expected, dict) and "contains" in expected:
-        return isinstance(got, str) and _norm(expected["contains"]) in _norm(got)
+        return isinstance(got, str) and contains_words(expected["contains"], got)
     if isinstance(expected, dict) and "any" in expected:
         return any(value_matches(e, got) for e in expected["any"])
+    if isinstance(expected, dict):
+        return isinstance(got, dict) and args_match(expected, got, {})
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):
-        return isinstance(got, (int, float)) and float(got) == float(expected)
+        number = _number(got)
+        return number is not None and number == float(expected)
     return _norm(expected) == _norm(got)
 
 
@@ -111,8 +194,23 @@ def judge(case: dict[str, Any], tool: str | None, args: dict[str, Any] | None,
     return right_tool, right_args
 
 
+def judge_call(case: dict[str, Any], tool: str | None, args: dict[str, Any] | None,
+               registry: ToolRegistry, seconds: float, text: str = "") -> CaseResult:
+    """Judge one first turn, with the arguments as the tool would receive them."""
+    specs = {s["function"]["name"]: s for s in registry.specs()}
+    checked = args
+    valid = True
+    if tool is not None and tool in specs:
+        try:  # judge what the tool would receive: validated and normalised ("6 pm" → 18:00)
+            checked = registry.prepare(tool, args or {})[1]
+        except OculiError:
+            valid = False  # a call the tool would reject is not right, whatever its fields say
+    right_tool, right_args = judge(case, tool, checked, specs)
+    return CaseResult(case["say"], case["expect"][0]["tool"], tool, checked if valid else args,
+                      right_tool, right_args and valid, seconds, text)
+
+
 def run_selection_eval(agent: Agent, cases: list[dict[str, Any]], progress: Any = None) -> EvalReport:
-    specs = {s["function"]["name"]: s for s in agent.registry.specs()}
     offered = agent.offered_specs()  # what the live agent offers (with answer_directly)
     report = EvalReport()
     for case in cases:
@@ -121,20 +219,43 @@ def run_selection_eval(agent: Agent, cases: list[dict[str, Any]], progress: Any 
         result = agent.engine.chat(messages, tools=offered, options=agent.options)  # type: ignore[attr-defined]
         calls = [c for c in result.tool_calls if c.name != DIRECT_ANSWER]  # declining = no tool
         call = calls[0] if calls else None
-        tool = call.name if call else None
-        args = call.parsed_arguments() if call else None
-        checked = args
-        valid = True
-        if tool is not None and tool in specs:
-            try:  # judge what the tool would receive: validated and normalised ("6 pm" → 18:00)
-                checked = agent.registry.prepare(tool, args or {})[1]
-            except OculiError:
-                valid = False  # a call the tool would reject is not right, whatever its fields say
-        right_tool, right_args = judge(case, tool, checked, specs)
-        right_args = right_args and valid
-        r = CaseResult(case["say"], case["expect"][0]["tool"], tool, checked if valid else args,
-                       right_tool, right_args,
-                       time.perf_counter() - t0, result.text)
+        r = judge_call(case, call.name if call else None, call.parsed_arguments() if call else None,
+                       agent.registry, time.perf_counter() - t0, result.text)
+        report.results.append(r)
+        if progress is not None:
+            progress(r)
+    return report
+
+
+def run_selection_eval_api(client: Any, model: str, registry: ToolRegistry, cases: list[dict[str, Any]],
+                           *, system: str, max_tokens: int = 32, progress: Any = None) -> EvalReport:
+    """The same cases sent the way an app sends them: the official `openai` client, the tools'
+    JSON schemas as the app's own tools, tool_choice "auto", one request per case."""
+    tools = registry.specs()
+    report = EvalReport()
+    for case in cases:
+        t0 = time.perf_counter()
+        try:
+            response = client.chat.completions.create(
+                model=model,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": case["say"]}],
+                tools=tools, tool_choice="auto", temperature=0, seed=0, max_tokens=max_tokens,
+            )
+        except Exception as exc:  # noqa: BLE001 - a failed request is a miss, shown with its error
+            r = CaseResult(case["say"], case["expect"][0]["tool"], "(request failed)", None, False, False,
+                           time.perf_counter() - t0, f"{type(exc).__name__}: {exc}")
+            report.results.append(r)
+            if progress is not None:
+                progress(r)
+            continue
+        message = response.choices[0].message
+        call = (message.tool_calls or [None])[0]
+        tool = call.function.name if call is not None else None
+        try:
+            args = json.loads(call.function.arguments) if call is not None else None
+        except ValueError:
+            args = None
+        r = judge_call(case, tool, args, registry, time.perf_counter() - t0, message.content or "")
         report.results.append(r)
         if progress is not None:
             progress(r)

@@ -16,6 +16,7 @@ from oculi.agent import (
     ToolCallStarted,
     event_to_dict,
 )
+from oculi.agent.prompt import TURN_RULE
 from oculi.llm.messages import ChatMessage, Finished, TextDelta, ToolCall, ToolCallsReady, Usage
 from oculi.tools.base import function_tool
 from oculi.tools.registry import ToolRegistry
@@ -79,7 +80,7 @@ def test_tool_call_result_back_to_model_then_answer():
     second, tools = engine.seen[1]
     assert second[0].role == "system" and "You are oculi." in second[0].content
     assert second[1].content.startswith("Current local time: Friday 2026-01-02 09:30.")
-    assert "answer directly" in second[1].content  # tools were offered: the no-tool rule too
+    assert TURN_RULE in second[1].content  # tools were offered: the no-tool rule too
     assert second[-1].role == "tool" and "clear" in second[-1].content
     assert tools is not None and done.usage.prompt_tokens == 20
     assert event_to_dict(done)["messages"][0]["tool_calls"][0]["function"]["name"] == "weather"

@@ -1,12 +1,23 @@
-"""Tool selection with the default model over the spoken-request fixture (target >= 90%).
+"""Tool selection with the default model: does it pick the right tool with the right arguments?
 
-Prints the per-tool figures (run with -s to see them) and writes them to
-`$OCULI_TOOL_EVAL_OUT` when set. The perception backends are test fakes: only the choice
-of tool and arguments is judged here, no tool runs.
+Three sets, reported separately:
+- FIXTURE, the development set: prompts and tool descriptions may be tuned on it.
+- DEV2, a second development set. It used to be called held-out, but it was committed with the
+  prompt rewrite and edited after its score was seen, so it is tainted and only a dev set now.
+- HOLDOUT, the headline: written from scratch before any model output was seen with it,
+  committed alone and frozen by sha256 (below). Never tune on it; never edit it — a change
+  of tools gets a new set (v3), not edits to this one.
+
+Each is scored through the agent (its prompt, with `answer_directly`) and the fixture and
+held-out set also through the OpenAI API of a live `oculi serve`, with the official client
+and the tools' JSON schemas passed as an app's own tools. Run with -s to see per-tool figures;
+they are also appended to `$OCULI_TOOL_EVAL_OUT` when set. No tool runs: only the first
+turn's choice is judged, with the arguments as the tool would receive them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import datetime
@@ -17,16 +28,33 @@ import pytest
 from oculi.agent import Agent
 from oculi.llm.engine import GenerationOptions
 from oculi.tools.builtins.perception import Backends
-from oculi.tools.evaluation import args_match, judge, run_selection_eval, value_matches
+from oculi.tools.evaluation import (
+    EvalReport,
+    args_match,
+    contains_words,
+    judge,
+    run_selection_eval,
+    run_selection_eval_api,
+    value_matches,
+    words,
+)
 from oculi.tools.runtime import ToolRuntime
 from oculi.tools.settings import HomeAssistantSettings, ToolsSettings
 
-FIXTURE = Path(__file__).with_name("tool_selection.json")
-# Written before the prompt and tool descriptions were tuned and never used to tune them:
-# the figure on these says whether a change generalises or only fits FIXTURE's sentences.
-HOLDOUT = Path(__file__).with_name("tool_selection_holdout.json")
-CLOCK = datetime(2026, 11, 24, 14, 0)  # a Tuesday, as the fixture says
+HERE = Path(__file__).parent
+FIXTURE = HERE / "tool_selection.json"
+DEV2 = HERE / "tool_selection_dev2.json"
+HOLDOUT = HERE / "tool_selection_holdout_v2.json"
+HOLDOUT_SHA256 = "3eb54360120d5368c756ee139e1b7e8a6122c62deba33cd69325e3b4e000bc88"
+FIXTURE_CLOCK = datetime(2026, 11, 24, 14, 0)  # a Tuesday, as the fixture says
 SYSTEM = "You are oculi, a private assistant running on the wearer's own smart glasses. Answer briefly and plainly."
+DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
+
+
+def load(path: Path) -> tuple[list[dict], datetime]:
+    data = json.loads(path.read_text())
+    clock = datetime.fromisoformat(data["clock"]) if "clock" in data else FIXTURE_CLOCK
+    return data["cases"], clock
 
 
 class _Unused:
@@ -36,18 +64,18 @@ class _Unused:
         raise AssertionError("the selection eval never runs a tool")
 
 
-def eval_runtime(tmp_path: Path, engine) -> ToolRuntime:
+def eval_runtime(tmp_path: Path, engine, clock: datetime = FIXTURE_CLOCK) -> ToolRuntime:
     settings = ToolsSettings(homeassistant=HomeAssistantSettings(url="http://127.0.0.1:9", token="unused"))
     fake = _Unused()
     return ToolRuntime(settings, data_dir=tmp_path, engine=lambda: engine, run_scheduler=False, connect=False,
-                       clock=lambda: CLOCK,
+                       clock=lambda: clock,
                        backends=Backends(camera=fake, memory=fake, viewer=fake, speaker=fake))
 
 
 def test_fixture_covers_every_builtin_with_several_phrasings(tmp_path):
     cases = json.loads(FIXTURE.read_text())["cases"]
     assert len(cases) >= 60
-    with eval_runtime(tmp_path, engine=None) as rt:
+    with eval_runtime(tmp_path, engine=lambda: None) as rt:
         names = set(rt.registry.names())
     counts: dict = {}
     for c in cases:
@@ -59,17 +87,50 @@ def test_fixture_covers_every_builtin_with_several_phrasings(tmp_path):
     assert counts[None] >= 5
 
 
-def test_holdout_is_separate_and_covers_no_tool_requests():
-    main = {c["say"].lower() for c in json.loads(FIXTURE.read_text())["cases"]}
-    held = json.loads(HOLDOUT.read_text())["cases"]
-    assert len(held) >= 20 and not main & {c["say"].lower() for c in held}
-    assert sum(c["expect"][0]["tool"] is None for c in held) >= 5
+def test_holdout_is_frozen():
+    """The held-out set is the one committed alone before its first score; never edited."""
+    assert hashlib.sha256(HOLDOUT.read_bytes()).hexdigest() == HOLDOUT_SHA256, (
+        "tool_selection_holdout_v2.json changed: a held-out set is never edited after its score "
+        "was seen; write a new one (v3) instead")
+
+
+def test_sets_are_separate_and_the_holdout_is_big_enough(tmp_path):
+    says = {p: {c["say"].lower() for c in load(p)[0]} for p in (FIXTURE, DEV2, HOLDOUT)}
+    assert not says[FIXTURE] & says[HOLDOUT] and not says[DEV2] & says[HOLDOUT]
+    assert not says[FIXTURE] & says[DEV2]
+    held, _ = load(HOLDOUT)
+    assert len(held) >= 40 and sum(c["expect"][0]["tool"] is None for c in held) >= 10
+    with eval_runtime(tmp_path, engine=lambda: None) as rt:
+        names = set(rt.registry.names())
+    counts: dict = {}
+    for c in held:
+        for alt in c["expect"]:
+            assert alt["tool"] is None or alt["tool"] in names, alt
+        first = c["expect"][0]["tool"]
+        family = "home" if first and first.startswith("home_") else first
+        counts[family] = counts.get(family, 0) + 1
+    assert {n for n in names if not n.startswith("home_")} <= set(counts), counts
+    assert all(n >= 2 for n in counts.values()), counts
 
 
 def test_matching_rules():
     assert value_matches({"contains": "Pasta"}, "the pasta") and not value_matches({"contains": "x"}, 3)
     assert value_matches({"any": ["18:00", "2026-11-24 18:00"]}, "18:00")
-    assert value_matches(5, 5.0) and value_matches("German", "german ")
+    assert value_matches(5, 5.0) and value_matches("German", "german ") and value_matches(21, "21")
+    assert not value_matches(5, True) and not value_matches(5, "five-ish")
+    # whole words, numbers as numbers: these must fail
+    assert not value_matches({"contains": "41"}, "locker 141") and value_matches({"contains": "41"}, "locker 41")
+    assert not value_matches({"contains": "20"}, "120 mg") and not value_matches({"contains": "egg"}, "eggplant")
+    assert not value_matches({"contains": "all"}, "call mom")
+    assert value_matches({"contains": "4719"}, "the code is four seven one nine")
+    assert value_matches({"contains": "4719"}, "code 4-7-1-9") and not value_matches({"contains": "4719"}, "code 47 19")
+    assert value_matches({"contains": "23"}, "seat 23B") and value_matches({"contains": "45"}, "forty five seconds")
+    assert words("What's light.kitchen_lamp?") == ["whats", "light", "kitchen", "lamp"]
+    assert words("Café 7B") == ["café", "7", "b"]
+    assert contains_words("table for two", "a table for 2 please")
+    # nested objects are matched key by key
+    assert value_matches({"temperature": 21}, {"temperature": 21.0, "hvac_mode": "heat"})
+    assert not value_matches({"temperature": 21}, {"temperature": 12}) and not value_matches({"t": 1}, "t")
     assert args_match({"hours": 0, "minutes": 5}, {"minutes": 5}, {"hours": 0, "minutes": 0})
     assert not args_match({"hours": 0, "minutes": 5}, {"hours": 5}, {"hours": 0, "minutes": 0})
     specs = {"t": {"function": {"parameters": {"properties": {}}}}}
@@ -77,27 +138,65 @@ def test_matching_rules():
     assert judge({"expect": [{"tool": "t", "args": {}}]}, None, None, specs) == (False, False)
 
 
-@pytest.mark.slow
-@pytest.mark.default_model
-@pytest.mark.eval
-@pytest.mark.timeout(3600)  # ~65 model turns: minutes on a quiet 2-core machine, more when shared
-@pytest.mark.parametrize("fixture", [FIXTURE, HOLDOUT], ids=["fixture", "holdout"])
-def test_tool_selection_accuracy(default_engine, tmp_path, fixture):
-    cases = json.loads(fixture.read_text())["cases"]
-    with eval_runtime(tmp_path, default_engine) as rt:
-        agent = Agent(default_engine, rt.registry, system=SYSTEM, clock=lambda: CLOCK,
-                      options=GenerationOptions(max_tokens=32, temperature=0.0, seed=0))
-        report = run_selection_eval(
-            agent, cases,
-            progress=lambda r: print(f"{'ok ' if r.right_args else 'MISS'} {r.seconds:5.1f}s {r.say!r} -> {r.got_tool} {json.dumps(r.got_args)}", flush=True),
-        )
+def _show(r) -> None:
+    print(f"{'ok ' if r.right_args else 'MISS'} {r.seconds:5.1f}s {r.say!r} -> {r.got_tool} "
+          f"{json.dumps(r.got_args)} {r.text[:50]!r}", flush=True)
+
+
+def _record(name: str, report: EvalReport) -> None:
     print(report.render())
     out = os.environ.get("OCULI_TOOL_EVAL_OUT")
     if out:
         with open(out, "a") as f:
-            f.write(f"== {fixture.name}\n{report.render()}\n")
-    # Issue 7's target: 0.90 right tool with right arguments on the fixture. Measured
-    # 2026-11-24 (quiet): fixture 59/65 = 0.908, held-out 21/25 = 0.84. The held-out floor
-    # guards against regressions only; it was never tuned on.
-    floor = 0.90 if fixture == FIXTURE else 0.80
-    assert report.accuracy >= floor, report.render()
+            f.write(f"== {name}\n{report.render()}\n")
+
+
+# Floors guard against regressions; the targets (issue 15) are 0.90 right tool and arguments
+# and 0.90 of no-tool requests answered without a tool, on the held-out set through the API.
+FLOORS = {FIXTURE: (0.90, 0.90), DEV2: (0.80, 0.80), HOLDOUT: (0.90, 0.90)}
+
+
+@pytest.mark.slow
+@pytest.mark.default_model
+@pytest.mark.eval
+@pytest.mark.timeout(14400)  # ~60 model turns a set: minutes on a quiet 2-core machine, hours when shared
+@pytest.mark.parametrize("fixture", [FIXTURE, DEV2, HOLDOUT], ids=["fixture", "dev2", "holdout"])
+def test_tool_selection_accuracy(default_engine, tmp_path, fixture):
+    cases, clock = load(fixture)
+    with eval_runtime(tmp_path, default_engine, clock) as rt:
+        agent = Agent(default_engine, rt.registry, system=SYSTEM, clock=lambda: clock,
+                      options=GenerationOptions(max_tokens=32, temperature=0.0, seed=0))
+        report = run_selection_eval(agent, cases, progress=_show)
+    _record(f"agent {fixture.name}", report)
+    accuracy, no_tool = FLOORS[fixture]
+    assert report.accuracy >= accuracy and report.no_tool_rate >= no_tool, report.render()
+
+
+@pytest.fixture(scope="module")
+def default_server():
+    from oculi.server.live import LiveServer
+    from tests.conftest import _installed_or_skip
+
+    _installed_or_skip(DEFAULT_MODEL)
+    with LiveServer("--model", DEFAULT_MODEL, "--slots", "1", "--no-embeddings", "--no-audio", "--no-image-text",
+                    "--no-realtime", startup_timeout=600) as server:
+        yield server
+
+
+@pytest.mark.slow
+@pytest.mark.default_model
+@pytest.mark.eval
+@pytest.mark.timeout(14400)
+@pytest.mark.parametrize("fixture", [FIXTURE, HOLDOUT], ids=["fixture", "holdout"])
+def test_tool_selection_through_the_api(default_server, tmp_path, fixture):
+    """An app's request: its own system line, oculi's tool schemas as its tools, "auto"."""
+    from openai import OpenAI
+
+    client = OpenAI(base_url=default_server.base_url + "/v1", api_key="unused", max_retries=0, timeout=3600)
+    cases, clock = load(fixture)
+    with eval_runtime(tmp_path, engine=lambda: None, clock=clock) as rt:
+        report = run_selection_eval_api(client, DEFAULT_MODEL, rt.registry, cases, system=SYSTEM,
+                                        progress=_show)
+    _record(f"api {fixture.name}", report)
+    accuracy, no_tool = FLOORS[fixture]
+    assert report.accuracy >= accuracy and report.no_tool_rate >= no_tool, report.render()

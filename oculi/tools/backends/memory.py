@@ -1,6 +1,6 @@
 """The `Memory` protocol over oculi's memory service: facts the wearer tells, and recall.
 
-A fact the wearer asks to keep ("remember my locker is 41") is stored as what it is: words
+A fact the wearer asks to keep ("remember my bike is by the library") is stored as what it is: words
 the wearer said at that moment, a speech moment in the same store as everything seen and
 heard, so `recall` finds it with the rest and cites when it was said. Pausing memory
 (`oculi memory pause`) refuses it like any other ingest.

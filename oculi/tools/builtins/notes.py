@@ -58,7 +58,7 @@ class NoteTools:
         self.store = store
 
     def take_note(self, text: str) -> dict[str, Any]:
-        """Write down a note for the wearer (e.g. "note that the wifi password is tulip42").
+        """Write down a note for the wearer (e.g. "note that the boat hire closes at dusk").
 
         Args:
             text: the note, in the wearer's words

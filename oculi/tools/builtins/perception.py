@@ -67,7 +67,7 @@ class CameraTools:
         """Record a video clip with the glasses' camera and save it (faces are blurred).
 
         Args:
-            duration: how long, as the wearer said it, e.g. "30 seconds", "one minute"
+            duration: how long, as the wearer said it, e.g. "90 seconds", "three minutes"
         """
         seconds = parse_duration(duration)  # checked by _validate_clip before the call
         path = self.camera.record_clip(float(seconds), blur_faces=self.blur_faces)
@@ -101,7 +101,7 @@ class MemoryTools:
 
     def remember(self, fact: str) -> str:
         """Store a fact in the wearer's long-term memory, when they ask you to remember or keep
-        something in mind (e.g. "remember I parked on level 3").
+        something in mind (e.g. "remember that my bike is chained by the library").
 
         Args:
             fact: what to remember, as a full sentence
@@ -113,7 +113,7 @@ class MemoryTools:
         earlier (this morning, yesterday, last week). Not for general knowledge.
 
         Args:
-            question: the question, with any time words (e.g. "where did I park yesterday")
+            question: the question, with any time words (e.g. "what did the mechanic say on Friday")
         """
         return self.memory.recall(question)
 
@@ -129,7 +129,7 @@ class ViewTools:
         self.viewer = viewer
         self.speaker = speaker
 
-    def describe_view(self, question: str = "What am I looking at?") -> str:
+    def describe_view(self, question: str = "Describe the view.") -> str:
         """Look through the glasses' camera right now and describe or answer a question about
         what the wearer is looking at. Not for things seen earlier (use recall).
 
@@ -139,7 +139,7 @@ class ViewTools:
         return self.viewer.describe(question)
 
     def read_text_aloud(self) -> dict[str, Any]:
-        """Read out loud, through the camera, the text in front of the wearer now (a sign, menu, page, label)."""
+        """Read out loud, through the camera, the text in front of the wearer now (a timetable, a price tag, a street name)."""
         text = self.viewer.read_text().strip()
         if not text:
             return {"text_read": "", "note": "no text in view"}

@@ -57,13 +57,13 @@ class ReminderTools:
         seconds: Annotated[int, Field(ge=0, le=86400)] = 0,
         label: str = "",
     ) -> dict[str, Any]:
-        """Start a countdown timer that rings after a duration (e.g. "timer for 10 minutes").
+        """Start a countdown timer that rings after a duration (e.g. "8 minute timer for the steak").
 
         Args:
             hours: hours in the duration
             minutes: minutes in the duration
             seconds: seconds in the duration
-            label: what the timer is for, e.g. "pasta"; empty if not said
+            label: what the timer is for, e.g. "steak"; empty if not said
         """
         total = hours * 3600 + minutes * 60 + seconds
         if total <= 0 or total > MAX_DURATION:
@@ -84,9 +84,9 @@ class ReminderTools:
         """Remind the wearer of something later, at a clock time or after a delay.
 
         Args:
-            text: what to remind about, e.g. "call mom"
-            when: the time exactly as the wearer said it, e.g. "in 20 minutes", "at 6 pm",
-                "at five thirty", "tomorrow at 9 am"
+            text: what to remind about, e.g. "renew the parking permit"
+            when: the time exactly as the wearer said it, e.g. "in 35 minutes", "at 7:45 pm",
+                "at quarter past ten", "tomorrow at noon"
         """
         now_dt = self.now()
         due = resolve_when(when, now_dt)
@@ -118,7 +118,7 @@ class ReminderTools:
         """Cancel a pending timer or reminder.
 
         Args:
-            which: words from its label or text (e.g. "pasta", "dentist"), its id number, or "all"
+            which: words from its label or text (e.g. "steak", "permit"), its id number, or "all"
         """
         pending = self.store.pending()
         key = which.strip().lower()

@@ -26,12 +26,13 @@ class TranslateTool:
 
     def translate(self, text: str, target_language: str) -> dict[str, Any]:
         """Translate words into another language, only when the wearer asks for a translation
-        or how to say something in a language (e.g. "how do I say thank you in Japanese").
+        or how to say something in a language (e.g. "how do you say good luck in Swedish").
 
         Args:
-            text: only the words to translate, as the wearer said them, without the request
-                around them (for "how do you say where is the toilet in Korean": "where is the toilet")
-            target_language: the language's name in English, e.g. "Japanese"
+            text: the words to translate, copied in the wearer's own language exactly as said,
+                without the request around them; never the translation, this tool makes it
+                (for "what's the word for umbrella in Greek": "umbrella")
+            target_language: the language's name in English, e.g. "Swedish"
         """
         messages = [
             ChatMessage(role="system", content=PROMPT.format(target=target_language)),

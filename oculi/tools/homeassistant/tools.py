@@ -39,7 +39,7 @@ class HomeAssistantTools:
 
         Args:
             domain: only this kind, e.g. "light", "switch", "sensor", "lock", "climate"; empty for all
-            search: only entities whose id or name contains these words, e.g. "kitchen"
+            search: only entities whose id or name contains these words, e.g. "garage"
         """
         words = search.lower().split()
         found = []
@@ -59,7 +59,7 @@ class HomeAssistantTools:
         return out
 
     def home_get_state(self, entity_id: str) -> dict[str, Any]:
-        """Read the current state of one smart-home entity (e.g. "sensor.living_room_temperature").
+        """Read the current state of one smart-home entity (e.g. "sensor.attic_humidity").
 
         Args:
             entity_id: the entity id, "domain.object_id"
@@ -78,12 +78,12 @@ class HomeAssistantTools:
         entity_id: str,
         data: Annotated[dict[str, Any] | None, Field(description="extra service data, e.g. {\"brightness_pct\": 50}")] = None,
     ) -> dict[str, Any]:
-        """Control a smart-home device through a Home Assistant service (turn on a light, lock a door).
+        """Control a smart-home device through a Home Assistant service (dim a lamp, open the blinds).
 
         Args:
             domain: the service domain, e.g. "light", "switch", "lock", "climate"
             service: the service, e.g. "turn_on", "turn_off", "toggle", "lock", "unlock"
-            entity_id: the entity to act on, e.g. "light.kitchen"
+            entity_id: the entity to act on, e.g. "light.porch"
         """
         changed = self.client.call_service(domain, service, {**(data or {}), "entity_id": entity_id})
         return {"called": f"{domain}.{service}", "entity_id": entity_id,

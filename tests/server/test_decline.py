@@ -1,0 +1,123 @@
+"""The API's way to decline tools: offered only with tool_choice "auto", never seen by the client.
+
+A scripted engine (a test double sharing the ChatEngine Protocol, not a model) takes the
+escape or calls a tool on cue, so each path is pinned down exactly; the eval in
+tests/tools/test_selection_eval.py measures what the real model does with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from oculi.agent.prompt import DIRECT_ANSWER, ESCAPE_RULE
+from oculi.llm.messages import Finished, TextDelta, ToolCall, ToolCallsReady, Usage
+from oculi.server import Backends, ServerSettings, create_app
+from oculi.server.scheduler import ChatScheduler
+
+LAMP = {"type": "function", "function": {"name": "lamp", "description": "Switch the desk lamp.",
+                                        "parameters": {"type": "object", "properties": {"on": {"type": "boolean"}}}}}
+ASK = [{"role": "user", "content": "hello"}]
+
+
+class DecliningEngine:
+    """Calls `answer_directly` (or `lamp` when asked to) if offered tools, else says "Hi!"."""
+
+    def __init__(self, call: str = DIRECT_ANSWER) -> None:
+        self.call = call
+        self.seen: list[dict[str, Any]] = []
+
+    def stream_chat(self, messages: Any, **kw: Any) -> Iterator[Any]:
+        tools = kw.get("tools") if kw.get("tool_choice") != "none" else None
+        self.seen.append({"tools": [t["function"]["name"] for t in tools or []],
+                          "tool_choice": kw.get("tool_choice"),
+                          "system": [m.content for m in messages if m.role == "system"]})
+        cancel: threading.Event = kw["cancel"]
+        if cancel.is_set():
+            yield Finished("cancelled", Usage(3, 0))
+            return
+        if tools:
+            choice = kw.get("tool_choice")
+            name = choice["function"]["name"] if isinstance(choice, dict) else self.call
+            if choice == "required" and name == DIRECT_ANSWER:
+                name = tools[0]["function"]["name"]
+            args = '{"on": true}' if name == "lamp" else "{}"
+            yield ToolCallsReady([ToolCall(name=name, arguments=args)])
+            yield Finished("tool_calls", Usage(10, 4))
+            return
+        yield TextDelta("Hi")
+        yield TextDelta("!")
+        yield Finished("stop", Usage(5, 2))
+
+
+def _post(engine: DecliningEngine, **body: Any) -> httpx.Response:
+    sched = ChatScheduler([engine])
+    app = create_app(Backends(chat=sched, chat_model="scripted"), ServerSettings())
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await c.post("/v1/chat/completions",
+                                json={"model": "scripted", "messages": ASK, **body})
+
+    try:
+        return asyncio.run(call())
+    finally:
+        sched.close()
+
+
+@pytest.mark.parametrize("choice", [None, "auto"])
+def test_auto_offers_the_escape_and_taking_it_is_plain_content(choice) -> None:
+    engine = DecliningEngine()
+    body = {"tools": [LAMP]} | ({"tool_choice": choice} if choice else {})
+    r = _post(engine, **body).json()
+    msg = r["choices"][0]["message"]
+    assert msg["content"] == "Hi!" and "tool_calls" not in msg
+    assert r["choices"][0]["finish_reason"] == "stop"
+    assert engine.seen[0]["tools"] == ["lamp", DIRECT_ANSWER] and engine.seen[1]["tools"] == []
+    assert engine.seen[0]["system"] == [ESCAPE_RULE] and engine.seen[1]["system"] == []  # rule only with the escape
+    assert r["usage"]["prompt_tokens"] == 15 and r["usage"]["completion_tokens"] == 6  # both passes
+
+
+def test_the_escape_never_reaches_a_stream() -> None:
+    r = _post(DecliningEngine(), tools=[LAMP], stream=True, stream_options={"include_usage": True})
+    events = [line[6:] for line in r.text.split("\n\n") if line.startswith("data: ")]
+    assert events[-1] == "[DONE]" and DIRECT_ANSWER not in r.text
+    chunks = [json.loads(e) for e in events[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    finishes = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]]
+    assert text == "Hi!" and finishes == ["stop"] and chunks[-1]["usage"]["completion_tokens"] == 6
+
+
+def test_a_real_call_passes_through_untouched() -> None:
+    engine = DecliningEngine(call="lamp")
+    msg = _post(engine, tools=[LAMP]).json()["choices"][0]["message"]
+    assert msg["content"] is None and msg["tool_calls"][0]["function"]["name"] == "lamp"
+    assert len(engine.seen) == 1
+
+
+@pytest.mark.parametrize("choice", ["required", {"type": "function", "function": {"name": "lamp"}}, "none"])
+def test_other_tool_choices_keep_their_openai_meaning(choice) -> None:
+    engine = DecliningEngine()
+    r = _post(engine, tools=[LAMP], tool_choice=choice).json()
+    assert DIRECT_ANSWER not in engine.seen[0]["tools"] and len(engine.seen) == 1
+    assert engine.seen[0]["system"] == []
+    msg = r["choices"][0]["message"]
+    if choice == "none":
+        assert msg["content"] == "Hi!"
+    else:
+        assert msg["tool_calls"][0]["function"]["name"] == "lamp"
+
+
+def test_an_app_tool_of_the_same_name_is_the_apps() -> None:
+    own = {"type": "function", "function": {"name": DIRECT_ANSWER, "description": "the app's own",
+                                           "parameters": {"type": "object", "properties": {}}}}
+    engine = DecliningEngine()
+    msg = _post(engine, tools=[own]).json()["choices"][0]["message"]
+    assert engine.seen[0]["tools"] == [DIRECT_ANSWER] and msg["tool_calls"][0]["function"]["name"] == DIRECT_ANSWER
