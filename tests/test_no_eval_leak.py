@@ -71,6 +71,7 @@ def prompt_modules() -> list[str]:
     names = list(PROMPT_MODULES)
     for path in sorted((REPO / "oculi" / "assistant").rglob("*prompt*.py")):
         names.append(".".join(path.relative_to(REPO).with_suffix("").parts))
+    names.append("oculi.assistant.view")  # the camera note's fixed lines
     return names
 
 
@@ -99,7 +100,15 @@ def tool_specs(tmp_path: Path) -> list[dict[str, Any]]:
     with ToolRuntime(settings, data_dir=tmp_path, engine=lambda: None, run_scheduler=False, connect=False,
                      backends=Backends(camera=fake, memory=fake, viewer=fake, speaker=fake)) as rt:
         assert not rt.problems, rt.problems
-        return rt.registry.specs()
+        specs = rt.registry.specs()
+    from oculi.assistant.live_memory import LiveMemory
+    from oculi.memory.service import MemoryService
+
+    live = LiveMemory(MemoryService())  # only its tool schemas are read; nothing is opened
+    try:
+        return specs + [t.spec() for t in live.tools()]
+    finally:
+        live.close()
 
 
 def model_reads(tmp_path: Path) -> list[tuple[str, str]]:
