@@ -27,6 +27,7 @@ class Code:
 @dataclass(frozen=True)
 class Face:
     box: Box
+    score: float = 1.0  # the detector's confidence
 
 
 @dataclass(frozen=True)
