@@ -81,6 +81,8 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
     groups = group_objects(p.objects, p.width, p.height)
     if has_detector:
         out.append(f"Objects: {'; '.join(g.phrase() for g in groups[:8]) or 'none'}.")
+    if p.classes:
+        out.append(f"Main thing (classifier guess): {p.classes[0].label}.")
     if caption:
         out.append(f"Scene (vision model): {caption.strip()}")
     if not text and (poor or asks_about_text(question)):  # a poor frame spoils any answer
@@ -91,7 +93,7 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         unknown = unknown_count_target(question, has_detector)
         if unknown:
             out.append(f"{unknown.capitalize()} are not among the kinds the detector knows: say you cannot count them.")
-        elif has_detector and not text and not p.codes and not groups and not n_people:
+        elif has_detector and not text and not p.codes and not groups and not n_people and not p.classes:
             out.append("Nothing the camera knows was found: say you cannot tell what this is.")
     return "\n".join(out)
 

@@ -20,6 +20,7 @@ import json
 import re
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,7 +183,12 @@ def load_image(spec: str, shared: Path) -> np.ndarray:
     raise ValueError(f"unknown photo source {spec!r}")
 
 
-def run_scenes(agent: LookAgent, questions: list[SceneQuestion], shared: Path) -> SceneReport:
+def run_scenes(
+    agent: LookAgent,
+    questions: list[SceneQuestion],
+    shared: Path,
+    progress: Callable[[SceneResult], None] = lambda _: None,
+) -> SceneReport:
     cache: dict[str, np.ndarray] = {}
     results = []
     for q in questions:
@@ -201,4 +207,5 @@ def run_scenes(agent: LookAgent, questions: list[SceneQuestion], shared: Path) -
                 total_s=t["total"],
             )
         )
+        progress(results[-1])
     return SceneReport(results)

@@ -65,10 +65,21 @@ def test_refusals_need_the_limit_and_reason() -> None:
 @pytest.mark.slow
 @pytest.mark.default_model
 @pytest.mark.eval
-def test_scene_questions(default_engine, default_perceiver, shared: Path) -> None:
-    report = run_scenes(LookAgent(default_engine, default_perceiver), load_scenes(SCENES), shared)
-    for r in report.results:
-        print(f"{'PASS' if r.passed else 'FAIL'} {r.q.category:8} {r.q.id:24} {r.q.question!r} -> {r.answer!r}")
-    print(f"score {report.score:.2f} by category {report.by_category()}")
+@pytest.mark.timeout(3600)  # 2 x 25 answers; far longer when the machine is shared
+@pytest.mark.parametrize("which", ["default_perceiver", "perceiver"], ids=["yolov3-tiny", "yolox-added"])
+def test_scene_questions(which: str, request: pytest.FixtureRequest, default_engine, shared: Path) -> None:
+    """On the default offline install (YOLOv3-tiny) the set must score >= 70 %; with YOLOX-Nano
+    added (from ../shared, as a user would add it) the score is printed for comparison."""
+    perceiver = request.getfixturevalue(which)
+    report = run_scenes(
+        LookAgent(default_engine, perceiver),
+        load_scenes(SCENES),
+        shared,
+        progress=lambda r: print(
+            f"{'PASS' if r.passed else 'FAIL'} {r.q.category:8} {r.q.id:24} {r.q.question!r} -> {r.answer!r}", flush=True
+        ),
+    )
+    print(f"[{which}: {perceiver.detector_name}] score {report.score:.2f} by category {report.by_category()}")
     print(f"time to first word by group {report.latency_by_group()}")
-    assert report.score >= 0.7
+    if which == "default_perceiver":
+        assert report.score >= 0.7

@@ -175,3 +175,12 @@ def test_vision_level_follows_what_is_installed(tmp_path: Path, shared: Path) ->
     assert level.level == 2 and level.detector == "yolox-nano-local" and "smolvlm" in level.next_step
     perceiver = build_perceiver(SETTINGS, store=store)
     assert perceiver.has_objects and perceiver.detector_name == "yolox-nano-local"
+
+
+def test_added_classifier_names_the_main_thing(tmp_path: Path, shared: Path) -> None:
+    store = ModelStore(tmp_path / "models", package_search_path=[str(tmp_path / "no-packages")])
+    store.add(shared / "models" / "mobilenet_v2_1.0_224_quant.tflite")  # ImageNet labels beside it
+    level = vision_level(SETTINGS, store)
+    assert level.level == 2 and level.classifier == "mobilenet-v2-1.0-224-quant"
+    p = build_perceiver(SETTINGS, store=store).perceive(_skimage("coffee.png"))
+    assert p.classes and p.classes[0].label == "espresso" and "classify" in p.timings

@@ -89,6 +89,10 @@ def build_perceiver(
         detector = find_detector(settings, store)
     if detector is not None:
         steps.append(detector)
+    if store is not None:
+        classifier = find_classifier(settings, store)
+        if classifier is not None:
+            steps.append(classifier)
     steps.append(QualityStep(settings))
     return Perceiver(settings, steps)
 
@@ -109,6 +113,20 @@ def find_detector(settings: VisionSettings, store: ModelStore) -> PerceptionStep
         det = YoloxDetector.from_file(path, settings.threads, settings.detector_min_score)
     det.model_id = model_id  # type: ignore[attr-defined]
     return det
+
+
+def find_classifier(settings: VisionSettings, store: ModelStore) -> PerceptionStep | None:
+    """The best installed image classifier (MobileNetV2 added or pulled), or None."""
+    from oculi.vision.levels import vision_level
+    from oculi.vision.perception.classify import TfliteClassifier
+
+    model_id = vision_level(settings, store).classifier
+    if model_id is None:
+        return None
+    try:
+        return TfliteClassifier(store.path(model_id), settings.threads)
+    except OculiError:
+        return None  # a classifier is an extra: a broken one costs nothing else
 
 
 def _rescale(result: Perception, f: float) -> None:
