@@ -23,9 +23,13 @@ def blur_faces(image: np.ndarray, faces: list[Face], margin: float = 0.15) -> np
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         roi = out[y0:y1, x0:x1]
-        tiny = cv2.resize(roi, (6, 6), interpolation=cv2.INTER_AREA)
+        # at most 6 blocks across, fewer for a small face (it stays small in a thumbnail, where
+        # 6 blocks would still carry its layout), then smoothed so no block edge remains
+        side = min(x1 - x0, y1 - y0)
+        n = int(np.clip(side // 24, 2, 6))
+        tiny = cv2.resize(roi, (n, n), interpolation=cv2.INTER_AREA)
         out[y0:y1, x0:x1] = cv2.GaussianBlur(
-            cv2.resize(tiny, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST), (0, 0), 3
+            cv2.resize(tiny, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST), (0, 0), max(3.0, side / 8)
         )
     return out
 

@@ -6,8 +6,10 @@ photo of a smooth thing (a mug, a plant, a cat on a plain sofa) is mostly soft s
 background, and the variance of the Laplacian over all of it reads as "blurred". So the grey
 frame (at a fixed 640 px, so thresholds do not depend on resolution) is cut into tiles, and
 its sharpness is that of its sharpest few tiles (the 97th percentile), or of the regions
-where the other steps found text or objects, whichever is sharper. A truly blurred frame
-has no sharp tile anywhere. Each problem comes with advice the wearer can act on.
+where the other steps found text or objects, whichever is sharper, scaled up for a dim frame
+(its contrasts shrink with the exposure; a dim, sharp glasses frame is not a blurred one). A
+truly blurred frame has no sharp tile anywhere. Each problem comes with advice the wearer can
+act on.
 
 This step runs last in the pipeline, so the text and object boxes are there to look at.
 """
@@ -28,6 +30,7 @@ ADVICE = {
     "blurred": "the picture is blurred: hold still for a moment and look again",
 }
 SIDE = 640  # blur is judged at this longest side
+MID_GREY = 128.0
 TILES = 8  # tiles along the shorter side
 PERCENTILE = 97
 REGION_MIN_SCORE = 0.8  # text or objects surer than this mark where the detail is
@@ -58,7 +61,10 @@ def assess(image: np.ndarray, settings: VisionSettings, regions: Iterable[Box] =
     boxes = [(int(b[0] * scale), int(b[1] * scale), int(b[2] * scale), int(b[3] * scale)) for b in regions]
     brightness = float(grey.mean())
     clipped = float((grey >= 250).mean())
-    sharpness = sharpness_where_detailed(grey, boxes)
+    # The Laplacian's variance grows with the square of contrast, and a dim frame has all its
+    # contrasts scaled down by the exposure: judge focus, not light (dark is its own problem).
+    exposure = max(min(1.0, brightness / MID_GREY), settings.dark_luma / MID_GREY)
+    sharpness = sharpness_where_detailed(grey, boxes) / exposure**2
     problems: list[str] = []
     if brightness < settings.dark_luma:
         problems.append("dark")
