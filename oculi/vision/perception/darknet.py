@@ -59,9 +59,16 @@ class DarknetDetector:
     def detect(self, image: np.ndarray) -> list[Detection]:
         h, w = image.shape[:2]
         cv2.setNumThreads(self.threads)
-        # image is RGB already: Darknet wants RGB, so no channel swap
-        blob = cv2.dnn.blobFromImage(image, 1 / 255.0, (self.size, self.size), swapRB=False, crop=False)
-        self._net.setInput(blob)
+        # letterboxed as Darknet itself feeds it (grey padding, aspect kept): stretching a 4:3
+        # photo into the square turned a coffee cup into a "toilet"; letterboxed it is a cup
+        s = self.size
+        r = s / max(h, w)
+        nw, nh = max(1, int(w * r)), max(1, int(h * r))
+        x0, y0 = (s - nw) // 2, (s - nh) // 2
+        canvas = np.full((s, s, 3), 127, np.uint8)
+        canvas[y0 : y0 + nh, x0 : x0 + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+        # the frame is RGB already, which is what Darknet was trained on: no channel swap
+        self._net.setInput(cv2.dnn.blobFromImage(canvas, 1 / 255.0, (s, s), swapRB=False, crop=False))
         rows = np.concatenate([o.reshape(-1, o.shape[-1]) for o in self._net.forward(self._out)])
         scores_all = rows[:, 5:]  # OpenCV's YOLO layer already multiplies by objectness
         cls = scores_all.argmax(1)
@@ -70,14 +77,14 @@ class DarknetDetector:
         if not keep.any():
             return []
         rows, cls, scores = rows[keep], cls[keep], scores[keep]
-        boxes = np.stack(
-            [(rows[:, 0] - rows[:, 2] / 2) * w, (rows[:, 1] - rows[:, 3] / 2) * h, rows[:, 2] * w, rows[:, 3] * h], 1
-        )
+        cx, cy = (rows[:, 0] * s - x0) / r, (rows[:, 1] * s - y0) / r
+        bw, bh = rows[:, 2] * s / r, rows[:, 3] * s / r
+        boxes = np.stack([cx - bw / 2, cy - bh / 2, bw, bh], 1)
         idx = cv2.dnn.NMSBoxesBatched(boxes.tolist(), scores.tolist(), cls.tolist(), self.min_score, 0.45)
         dets = []
         for i in np.asarray(idx).reshape(-1):
-            x, y, bw, bh = boxes[i]
-            box = (max(0, int(x)), max(0, int(y)), min(w, int(x + bw)), min(h, int(y + bh)))
+            x, y, bw_, bh_ = boxes[i]
+            box = (max(0, int(x)), max(0, int(y)), min(w, int(x + bw_)), min(h, int(y + bh_)))
             dets.append(Detection(label=self.labels[cls[i]], score=float(scores[i]), box=box))
         return sorted(dets, key=lambda d: -d.score)
 

@@ -1,6 +1,6 @@
 """Run every perception step on a frame, timing each, isolating failures.
 
-Frames are downscaled once to `max_side` (OCR and Haar cost grows with area, and phone
+Frames are downscaled once to `max_side` (OCR and detector cost grows with area, and phone
 photos are larger than any step needs); boxes are mapped back to the frame's own pixels so
 the annotator can blur faces in the full-size image. A step that fails records its error in
 `Perception.errors` instead of ending the look: the other steps still answer.
