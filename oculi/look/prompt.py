@@ -87,7 +87,7 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         out.append(f"Scene (vision model): {caption.strip()}")
     if not text and (poor or asks_about_text(question)):  # a poor frame spoils any answer
         why = q.advice if poor and q is not None else "no text is in view; point the camera at the text"
-        verb = "read" if asks_about_text(question) else "see it well"
+        verb = "read it" if asks_about_text(question) else "see it well"
         out.append(f'Answer "I can\'t {verb}: {why}."')
     elif not caption and not poor:
         unknown = unknown_count_target(question, has_detector)
