@@ -224,7 +224,7 @@ class FaceStep:
     def _detect_upright(self, image: np.ndarray) -> list[tuple[Box, float]]:
         found = self._model.detect(image, self.min_score)
         h, w = image.shape[:2]
-        if self.tiles and max(h, w) >= 2 * self._model.opts.size:
+        if self.tiles and max(h, w) > 2 * self._model.opts.size:
             # 2x2 tiles overlapping by a third: a face half as big in the frame is seen whole
             th, tw = int(h * 0.6), int(w * 0.6)
             for y in (0, h - th):
