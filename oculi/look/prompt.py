@@ -47,6 +47,7 @@ WITH_DETECTOR = (
     "fills much of the view); it can miss things."
 )
 HOW_MANY = re.compile(r"\bhow many (\w+(?: \w+)?)", re.IGNORECASE)
+ASKS_ABOUT_PEOPLE = re.compile(r"\b(people|person|persons|anyone|anybody|someone|somebody|who|faces?)\b", re.IGNORECASE)
 PEOPLE_WORDS = {"people", "persons", "person", "faces", "face", "men", "women", "kids", "children", "humans"}
 STRAY_TEXT_CHARS = 6  # on a poor frame, fewer letters and digits than this are noise, not text
 
@@ -93,7 +94,10 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         unknown = unknown_count_target(question, has_detector)
         if unknown:
             out.append(f"{unknown.capitalize()} are not among the kinds the detector knows: say you cannot count them.")
-        elif has_detector and not text and not p.codes and not groups and not n_people and not p.classes:
+        elif (
+            has_detector and not text and not p.codes and not groups and not n_people and not p.classes
+            and not ASKS_ABOUT_PEOPLE.search(question)  # "no one" is an answer, not a limit
+        ):
             out.append("Nothing the camera knows was found: say you cannot tell what this is.")
     return "\n".join(out)
 

@@ -95,3 +95,9 @@ def test_stray_characters_on_a_poor_frame_are_not_quoted() -> None:
     assert '"7"' not in text and "Text: none" in text and "I can't see it well: hold still" in text
     sharp = Perception(10, 10, quality=Quality(130.0, 900.0, 0.0), text=[TextLine("7", 0.9, (0, 0, 5, 5))])
     assert '"7"' in findings(sharp, has_detector=True, question="Which bus is this?")  # a real number
+
+
+def test_no_one_is_an_answer_not_a_limit() -> None:
+    empty = Perception(300, 100, quality=Quality(120.0, 500.0, 0.0), objects=[])
+    text = findings(empty, True, question="How many people are in front of me?")
+    assert "People in view: none" in text and "cannot tell" not in text
