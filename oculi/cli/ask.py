@@ -17,8 +17,9 @@ from oculi.llm.loader import load_engine
 from oculi.look import LookSettings
 from oculi.look.agent import VLM_PROMPT
 from oculi.models.store import default_store
-from oculi.vision.annotate import annotate
+from oculi.vision.annotate import annotate, blur_all
 from oculi.vision.perception import Perception, build_perceiver
+from oculi.vision.perception.faces import FaceStep
 from oculi.vision.settings import VisionSettings
 from oculi.vision.sources import (
     CameraSource,
@@ -140,8 +141,14 @@ def ask(
 
 
 def _write_annotated(path: Path, image, perception: Perception) -> None:
+    """Faces found by the thorough (blurring) detector; if it cannot run, the whole frame is blurred."""
     try:
-        Image.fromarray(annotate(image, perception)).save(path)
+        out = annotate(image, perception, faces=FaceStep.for_blurring().detect(image))
+    except Exception as exc:  # noqa: BLE001 - fail closed: never write an unblurred face
+        err_console.print(f"[yellow]face detection failed ({exc}): the whole picture is blurred[/]")
+        out = annotate(blur_all(image), perception, faces=[])
+    try:
+        Image.fromarray(out).save(path)
     except (OSError, ValueError) as exc:
         raise OculiError(f"cannot write {path}: {exc}", hint="check the folder exists and the suffix (.png, .jpg)",
                          code="write_failed") from exc

@@ -16,6 +16,12 @@ from oculi.models.store import default_store
 from oculi.paths import Paths
 from oculi.system.machine import MachineFacts, package_version
 
+def vision_line(vision) -> str:
+    """'vision: default detector (yolov3-tiny); next: …' for doctor and models list."""
+    line = f"[bold]vision[/]: level {vision.level}/3, {vision.describe()}"
+    return line + (f"\n  next level: {vision.next_step}" if vision.next_step else "")
+
+
 RUNTIMES = ["llama-cpp-python", "huggingface_hub", "onnxruntime", "faster-whisper", "numpy"]
 
 
@@ -43,6 +49,9 @@ def doctor(
         else:
             fixes.append(f"oculi models pull {s.spec.id}")
     runtimes = {name: package_version(name) for name in RUNTIMES}
+    from oculi.vision.levels import vision_level
+
+    vision = vision_level(settings.vision, store)
     if as_json:
         print(
             json.dumps(
@@ -53,6 +62,14 @@ def doctor(
                     "models_dir": str(paths.models),
                     "runtimes": runtimes,
                     "models": {s.spec.id: s.installed for s in statuses},
+                    "vision": {
+                        "level": vision.level,
+                        "name": vision.name,
+                        "detector": vision.detector,
+                        "classifier": vision.classifier,
+                        "vlm": vision.vlm,
+                        "next": vision.next_step,
+                    },
                     "fixes": fixes,
                 },
                 indent=2,
@@ -81,6 +98,7 @@ def doctor(
         mark = "[green]✓ ready[/]" if s.installed else f"[red]✗ {s.detail}[/]"
         m.add_row(s.spec.id, s.spec.task, mark)
     console.print(m)
+    console.print(vision_line(vision), highlight=False, soft_wrap=True)
     ram_need = max((s.spec.ram_mb for s in statuses), default=0)
     if facts.ram_available_mb < ram_need:
         console.print(f"[red]✗[/] the largest model needs ~{ram_need} MB RAM; free some memory")

@@ -58,6 +58,11 @@ def list_models(
             s.spec.license.split(" (")[0].split(";")[0],
         )
     console.print(table)
+    from oculi.cli.doctor import vision_line
+    from oculi.config import load_settings
+    from oculi.vision.levels import vision_level
+
+    console.print(vision_line(vision_level(load_settings().vision, store)), highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -9,10 +9,10 @@ the reason in front of it, it says "I can't read it" and passes on the advice.
 from __future__ import annotations
 
 import re
-from collections import Counter
-
 from oculi.llm.messages import ChatMessage
-from oculi.vision.perception.types import Perception
+from oculi.vision.perception.objects import COCO80
+from oculi.vision.perception.scene import group_objects, plural, spoken
+from oculi.vision.perception.types import Perception, TextLine
 
 SYSTEM = (
     "You are oculi, the assistant in a blind or low-vision person's smart glasses. You cannot "
@@ -27,11 +27,13 @@ SYSTEM = (
     "- If asked to translate, translate the text that was read into the language asked for.\n"
     "- If the findings do not contain what is asked, say so plainly in your own words, with the "
     "reason and the advice given in the findings.\n"
+    "- Never describe colours, brands, states or things that are not in the findings: say what "
+    "was found and that you cannot tell more.\n"
     "- Keep the answer to one to three short sentences, spoken style, no lists, no markdown."
 )
 
 TEXT_QUESTION = re.compile(
-    r"\b(say|says|read|text|written|writing|label|sign|menu|price|cost|how much|translat|number|word|letter)",
+    r"\b(say|says|read|text|written|writing|label|sign|menu|price|cost|how much|translat|number|word|letter|brand|logo)",
     re.IGNORECASE,
 )
 TRANSLATE = re.compile(r"\btranslat|\bin (english|french|spanish|german|italian|portuguese|chinese|japanese)\b", re.IGNORECASE)
@@ -39,7 +41,15 @@ TRANSLATE = re.compile(r"\btranslat|\bin (english|french|spanish|german|italian|
 
 MAX_LINES = 40
 NO_DETECTOR = "No object detector is installed: objects cannot be named, only text, codes and faces."
-WITH_DETECTOR = "An object detector names the 80 everyday object kinds it knows."
+WITH_DETECTOR = (
+    "An object detector names only the 80 everyday kinds it knows (people, animals, vehicles, "
+    "furniture, kitchen things, electronics), with where they are (left, middle, right; close = "
+    "fills much of the view); it can miss things."
+)
+HOW_MANY = re.compile(r"\bhow many (\w+(?: \w+)?)", re.IGNORECASE)
+ASKS_ABOUT_PEOPLE = re.compile(r"\b(people|person|persons|anyone|anybody|someone|somebody|who|faces?)\b", re.IGNORECASE)
+PEOPLE_WORDS = {"people", "persons", "person", "faces", "face", "men", "women", "kids", "children", "humans"}
+STRAY_TEXT_CHARS = 6  # on a poor frame, fewer letters and digits than this are noise, not text
 
 
 def findings(p: Perception, has_detector: bool, caption: str | None = None, question: str = "") -> str:
@@ -53,10 +63,11 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
     poor = q is not None and bool(q.problems)
     if q is not None:
         out.append("Picture: POOR." if poor else "Picture: good.")
+    text = readable_text(p)
     if "ocr" in p.errors:
         out.append("Text: the text reader failed on this picture.")
-    elif p.text:
-        lines = "\n".join(f'"{t.text}"' for t in p.text[:MAX_LINES])
+    elif text:
+        lines = "\n".join(f'"{t.text}"' for t in text[:MAX_LINES])
         out.append(f"Text:\n{lines}")
     else:
         out.append("Text: none.")
@@ -68,23 +79,60 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         out.append(f"People in view: {n_people} ({len(p.faces)} face(s)" + (f", {persons} person(s)" if has_detector else "") + ").")
     else:
         out.append("People in view: none.")
+    groups = group_objects(p.objects, p.width, p.height)
     if has_detector:
-        counts = Counter(o.label for o in p.objects or [] if o.label != "person")
-        listed = ", ".join(f"{n} {lbl}" if n > 1 else lbl for lbl, n in counts.most_common(8))
-        out.append(f"Objects: {listed or 'none'}.")
+        out.append(f"Objects: {'; '.join(g.phrase() for g in groups[:8]) or 'none'}.")
+    if p.classes:
+        out.append(f"Main thing (classifier guess): {p.classes[0].label}.")
     if caption:
         out.append(f"Scene (vision model): {caption.strip()}")
-    if not p.text and (poor or asks_about_text(question)):  # a poor frame spoils any answer
+    if not text and (poor or asks_about_text(question)):  # a poor frame spoils any answer
         why = q.advice if poor and q is not None else "no text is in view; point the camera at the text"
-        out.append(f'Answer "I can\'t read it: {why}."')
+        verb = "read it" if asks_about_text(question) else "see it well"
+        out.append(f'Answer "I can\'t {verb}: {why}."')
+    elif not caption and not poor:
+        unknown = unknown_count_target(question, has_detector)
+        if unknown:
+            out.append(f"{unknown.capitalize()} are not among the kinds the detector knows: say you cannot count them.")
+        elif (
+            has_detector and not text and not p.codes and not groups and not n_people and not p.classes
+            and not ASKS_ABOUT_PEOPLE.search(question)  # "no one" is an answer, not a limit
+        ):
+            out.append("Nothing the camera knows was found: say you cannot tell what this is.")
     return "\n".join(out)
+
+
+def readable_text(p: Perception) -> list[TextLine]:
+    """The lines worth quoting. On a poor frame a few stray characters (a "7" read from glare)
+    are noise: quoting them would describe an unreadable photo."""
+    q = p.quality
+    if q is not None and q.problems and sum(ch.isalnum() for t in p.text for ch in t.text) < STRAY_TEXT_CHARS:
+        return []
+    return p.text
+
+
+KNOWN = {spoken(label) for label in COCO80} | set(COCO80)
+
+
+def unknown_count_target(question: str, has_detector: bool) -> str | None:
+    """'coins' for "how many coins…?" when the detector cannot name coins (None otherwise)."""
+    m = HOW_MANY.search(question)
+    if not m:
+        return None
+    words = m.group(1).lower().split()
+    if words[0] in PEOPLE_WORDS:
+        return None
+    known = {plural(k) for k in KNOWN} | KNOWN if has_detector else set()
+    if words[0] in known or " ".join(words) in known:
+        return None
+    return words[0]
 
 
 def build_messages(
     question: str, p: Perception, has_detector: bool, caption: str | None = None
 ) -> list[ChatMessage]:
     user = f"{findings(p, has_detector, caption, question)}\nQuestion: {question.strip()}"
-    if asks_about_text(question) and len(p.text) > 1 and not TRANSLATE.search(question):
+    if asks_about_text(question) and len(readable_text(p)) > 1 and not TRANSLATE.search(question):
         # Small models quote the first line and stop; naming the count makes them go on.
         user += f"\nQuote all {min(len(p.text), MAX_LINES)} lines, in order."
     if TRANSLATE.search(question) and p.text:

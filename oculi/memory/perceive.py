@@ -1,11 +1,14 @@
-"""What memory sees in a keyframe, on vision's own OCR and face detector (one of each in oculi).
+"""What memory sees in a keyframe, on vision's own OCR, object and face detectors.
 
 Memory adds only what it needs on top of `oculi.vision.perception`:
 - OCR on a copy downscaled to 960 px (the detector's working size; larger frames cost time and
   read no more), with glued words split so full-text search finds them;
+- the objects in view as a short caption ("a cup in the middle, 2 chairs on the left and
+  right"), stored in the moment's caption and indexed, so "where did I leave my cup?" finds
+  the frame; the best installed detector is used (YOLOv3-tiny by default);
 - a people count, never an identity;
-- face blurring for anything stored, with the detector tuned to miss fewer faces than the
-  look path does (a false blur costs a few pixels, a missed face costs a bystander's privacy).
+- face blurring for anything stored, with vision's thorough face detector (tiles and quarter
+  turns: a false blur costs a few pixels, a missed face costs a bystander's privacy).
 
 The face detections of a frame are kept for that frame only, so counting people and blurring
 the thumbnail of the same keyframe run the detector once.
@@ -24,24 +27,25 @@ from oculi.memory.protocols import Frame, Observation
 from oculi.vision.annotate import blur_faces
 from oculi.vision.perception.faces import FaceStep
 from oculi.vision.perception.ocr import OcrStep
-from oculi.vision.perception.types import Face
+from oculi.vision.perception.scene import objects_caption
+from oculi.vision.perception.types import Face, PerceptionStep
 from oculi.vision.settings import VisionSettings
 
 log = logging.getLogger(__name__)
 
 OCR_MAX_PX = 960
 OCR_MIN_SCORE = 0.6  # memory keeps fewer, surer words: a wrong word is a false memory
-BLUR_MIN_FACE_PX = 20  # smaller and less certain than the look path's defaults (36 px, 8)
-BLUR_MIN_NEIGHBORS = 5
 BLUR_MARGIN = 0.25  # hair and ears identify people too
 
 
 class FaceBlur:
-    """Memory's face blurrer: vision's Haar detector and blur. Raises when it cannot tell,
+    """Memory's face blurrer: vision's BlazeFace detector and blur. Raises when it cannot tell,
     so callers fail closed (no image stored)."""
 
     def __init__(self, step: FaceStep | None = None) -> None:
-        self.step = step or FaceStep(min_size=BLUR_MIN_FACE_PX, min_neighbors=BLUR_MIN_NEIGHBORS)
+        # FaceStep's defaults are the thorough, blurring configuration; a missing or broken
+        # model raises here, before anything is ingested
+        self.step = step or FaceStep()
         self._lock = threading.Lock()
         self._last: tuple[Frame, list[Face]] | None = None
 
@@ -62,16 +66,21 @@ class FaceBlur:
 
 
 class VisionObserver:
-    """Observation of a keyframe: OCR text in reading order and how many people are visible.
+    """Observation of a keyframe: OCR text in reading order, the objects in view and how many
+    people are visible.
 
-    No captioning model ships offline here, so `caption` stays None. A failing face detector
-    leaves `people` unknown (None) instead of stopping the ingest; the thumbnail of that frame
-    is then withheld by `save_thumbnail`, which calls the same detector.
+    Without a vision-language model the caption is the detector's objects (None when nothing
+    was named or no detector is installed). A failing face detector leaves `people` unknown
+    (None) instead of stopping the ingest; the thumbnail of that frame is then withheld by
+    `save_thumbnail`, which calls the same detector.
     """
 
-    def __init__(self, faces: FaceBlur | None = None, threads: int = 2) -> None:
+    def __init__(
+        self, faces: FaceBlur | None = None, threads: int = 2, detector: PerceptionStep | None = None
+    ) -> None:
         self._ocr = OcrStep(VisionSettings(threads=threads, ocr_min_score=OCR_MIN_SCORE))
         self._faces = faces or FaceBlur()
+        self._detector = detector if detector is not None else _default_detector(threads)
 
     def observe(self, rgb: Frame) -> Observation:
         h, w = rgb.shape[:2]
@@ -87,9 +96,28 @@ class VisionObserver:
         except Exception as exc:  # noqa: BLE001 - a count is optional; the blur fails closed
             log.warning("face detection failed (%s); people count unknown", exc)
             people = None
+        caption = None
+        if self._detector is not None:
+            try:
+                objects = self._detector.detect(img)  # type: ignore[attr-defined]
+                caption = objects_caption(objects, img.shape[1], img.shape[0]) or None
+            except Exception as exc:  # noqa: BLE001 - objects are optional
+                log.warning("object detection failed (%s)", exc)
         return Observation(
-            ocr_text=" ".join(split_glued(line.text) for line in lines), people=people
+            ocr_text=" ".join(split_glued(line.text) for line in lines), people=people, caption=caption
         )
+
+
+def _default_detector(threads: int) -> PerceptionStep | None:
+    """The best installed detector, or None (memory then stores text and people only)."""
+    from oculi.models.store import default_store
+    from oculi.vision.perception.pipeline import find_detector
+
+    try:
+        return find_detector(VisionSettings(threads=threads), default_store())
+    except Exception as exc:  # noqa: BLE001 - no detector is a lesser memory, not an error
+        log.warning("no object detector for memory (%s)", exc)
+        return None
 
 
 _GLUED = re.compile(r"[A-Za-z]{10,}")

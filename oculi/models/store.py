@@ -210,7 +210,11 @@ class ModelStore:
 
     def add(self, path: Path, model_id: str | None = None, task: str | None = None) -> ModelSpec:
         spec = local_file.make_spec(path, model_id, task)
-        if spec.id in {m.id for m in self.catalog.models}:
+        catalog_ids = {m.id for m in self.catalog.models}
+        if model_id is None and spec.id in catalog_ids:
+            # your own copy of a catalog model (yolox_nano.onnx beside `yolox-nano` on the hub)
+            spec = spec.model_copy(update={"id": f"{spec.id}-local"})
+        if spec.id in catalog_ids:
             raise OculiError(
                 f"'{spec.id}' is a catalog model id", hint="choose another with --id", code="id_taken"
             )

@@ -24,6 +24,7 @@ from oculi.realtime.protocol import ErrorEvent, FrameIn, Overlay, OverlayItem
 from oculi.vision.decode import decode_image_bytes
 from oculi.vision.frame import Frame
 from oculi.vision.perception.pipeline import Perceiver
+from oculi.vision.perception.scene import place, spoken
 from oculi.vision.perception.types import Perception
 
 log = logging.getLogger("oculi.realtime")
@@ -45,7 +46,8 @@ def overlay_for(seen: Seen, dropped: int) -> Overlay:
              for t in p.text]
     items += [OverlayItem(kind="code", box=c.box, text=c.text, label=c.kind) for c in p.codes]
     items += [OverlayItem(kind="face", box=f.box, label="face") for f in p.faces]
-    items += [OverlayItem(kind="object", box=o.box, label=o.label, score=round(o.score, 3))
+    items += [OverlayItem(kind="object", box=o.box, label=o.label, score=round(o.score, 3),
+                          text=f"{spoken(o.label)}, {place(o.box, p.width)}")
               for o in p.objects or []]
     return Overlay(frame_id=seen.frame_id, width=p.width, height=p.height, items=items,
                    quality=list(p.quality.problems) if p.quality else [], errors=dict(p.errors),

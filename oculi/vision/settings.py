@@ -18,11 +18,15 @@ class VisionSettings(BaseModel):
     ocr_min_score: float = Field(0.5, ge=0.0, le=1.0, description="drop OCR lines below this")
     ocr_max_side: int = Field(960, ge=320, le=4096, description="longest side the text detector looks at (pixels)")
     detector_model: str | None = Field(
-        "yolox-nano", description="model id of an optional ONNX object detector (oculi models add)"
+        None,
+        description="model id of the object detector; unset: the best installed one "
+        "(an added YOLOX ONNX file before the default yolov3-tiny)",
     )
-    detector_min_score: float = Field(0.35, ge=0.0, le=1.0)
+    detector_min_score: float = Field(0.35, ge=0.0, le=1.0, description="for YOLOX (ONNX) detectors")
+    darknet_min_score: float = Field(0.3, ge=0.0, le=1.0, description="for the default YOLOv3-tiny")
     vlm_model: str | None = Field(
-        None, description="model id of an optional vision-language model (GGUF + mmproj)"
+        None,
+        description="model id of a vision-language model (GGUF + mmproj); unset: any one installed",
     )
     dark_luma: float = Field(45.0, description="mean luminance (0-255) below which a frame is dark")
     bright_luma: float = Field(215.0, description="mean luminance above which it is over-exposed")
@@ -31,5 +35,7 @@ class VisionSettings(BaseModel):
         45.0, description="grey-level standard deviation below which a bright frame is washed out"
     )
     blur_variance: float = Field(
-        60.0, description="variance of the Laplacian below which a frame is blurred"
+        75.0,
+        description="variance of the Laplacian, in the frame's most detailed parts, below which "
+        "a frame is blurred",
     )

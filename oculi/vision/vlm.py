@@ -144,11 +144,15 @@ def find_vlm_files(folder: Path) -> tuple[Path, Path]:
 
 
 def load_vlm(settings: VisionSettings, store: ModelStore, threads: int = 2) -> VisionLanguageModel | None:
-    """The configured VLM, or None when none is configured or installed (perception only)."""
-    if not settings.vlm_model:
+    """The configured VLM, else any installed one (the best vision level, see levels.py), or
+    None when there is none (perception only)."""
+    from oculi.vision.levels import vision_level
+
+    model_id = vision_level(settings, store).vlm
+    if not model_id:
         return None
     try:
-        path = store.path(settings.vlm_model)
+        path = store.path(model_id)
     except (ModelNotFound, ModelNotInstalled):
         return None
     model, proj = find_vlm_files(path if path.is_dir() else path.parent)

@@ -28,3 +28,17 @@ def vizwiz() -> Path:
     if not (d / "images").is_dir():
         pytest.skip("../shared/data/vizwiz_captions is absent (the real VizWiz photos)")
     return d
+
+
+@pytest.fixture(scope="session")
+def default_perceiver() -> Perceiver:
+    """What a default install sees with: the best installed detector from the user's model
+    cache (YOLOv3-tiny after `oculi models pull --stack default`), skipped when absent."""
+    from oculi.models.store import default_store
+    from oculi.vision.perception.pipeline import find_detector
+
+    store = default_store()
+    detector = find_detector(VisionSettings(detector_model="yolov3-tiny"), store)
+    if detector is None:
+        pytest.skip("no object detector installed: run `oculi models pull yolov3-tiny`")
+    return build_perceiver(VisionSettings(), detector=detector)

@@ -23,9 +23,9 @@ def test_findings_state_absences_and_advice() -> None:
     p = Perception(10, 10, quality=Quality(20.0, 5.0, 0.0, ("dark",), "turn on a light"))
     text = findings(p, has_detector=False, question="What does it say?")
     assert "Text: none" in text and "I can't read it" in text and "turn on a light" in text
-    assert "I can't read it" in findings(p, has_detector=False, question="Is anyone there?")  # poor frame
+    assert "I can't see it well" in findings(p, has_detector=False, question="Is anyone there?")  # poor frame
     good = Perception(10, 10, quality=Quality(120.0, 500.0, 0.0))
-    assert "I can't read it" not in findings(good, has_detector=False, question="Is anyone there?")
+    assert "I can't" not in findings(good, has_detector=False, question="Is anyone there?")
     assert "People in view: none" in text
     system = build_messages("What is this?", p, has_detector=False)[0].content or ""
     assert "No object detector is installed" in system  # static: part of the cached system prompt
@@ -71,3 +71,33 @@ def test_cancel_stops_the_answer(tiny_engine, perceiver) -> None:
                 cancel.set()
         last = ev
     assert isinstance(last, LookAnswer) and last.finish_reason == "cancelled" and n <= 4
+
+
+def test_findings_name_objects_with_counts_and_places() -> None:
+    from oculi.vision.perception.types import Detection
+
+    objs = [Detection("chair", 0.8, (0, 0, 50, 50)), Detection("chair", 0.7, (250, 0, 300, 50)),
+            Detection("cup", 0.9, (120, 40, 180, 90))]
+    p = Perception(300, 100, quality=Quality(120.0, 500.0, 0.0), objects=objs)
+    text = findings(p, has_detector=True, question="What is here?")
+    assert "Objects: 2 chairs (left, right); cup (middle)." in text
+    coins = findings(Perception(300, 100, quality=Quality(120.0, 500.0, 0.0), objects=[]), True, question="How many coins are there?")
+    assert "Coins are not among the kinds the detector knows" in coins
+    nothing = findings(Perception(300, 100, quality=Quality(120.0, 500.0, 0.0), objects=[]), True, question="What is this?")
+    assert "say you cannot tell what this is" in nothing
+
+
+def test_stray_characters_on_a_poor_frame_are_not_quoted() -> None:
+    """An unreadable photo whose glare the OCR read as "7" is refused, not described as "7"."""
+    q = Quality(130.0, 20.0, 0.0, ("blurred",), "hold still")
+    p = Perception(10, 10, quality=q, text=[TextLine("7", 0.62, (0, 0, 5, 5))])
+    text = findings(p, has_detector=True, question="What is this?")
+    assert '"7"' not in text and "Text: none" in text and "I can't see it well: hold still" in text
+    sharp = Perception(10, 10, quality=Quality(130.0, 900.0, 0.0), text=[TextLine("7", 0.9, (0, 0, 5, 5))])
+    assert '"7"' in findings(sharp, has_detector=True, question="Which bus is this?")  # a real number
+
+
+def test_no_one_is_an_answer_not_a_limit() -> None:
+    empty = Perception(300, 100, quality=Quality(120.0, 500.0, 0.0), objects=[])
+    text = findings(empty, True, question="How many people are in front of me?")
+    assert "People in view: none" in text and "cannot tell" not in text

@@ -121,3 +121,32 @@ def test_failing_vlm_does_not_cost_the_answer(tiny_engine, perceiver) -> None:
     frame = Frame(text_image(["HELLO"], paper=210), time.time(), "test")
     answer = LookAgent(tiny_engine, perceiver, vlm=Broken(), settings=LookSettings(max_tokens=8)).answer("Read it", frame)
     assert answer.perception.errors["vlm"] == "projector crashed" and answer.text
+
+
+@pytest.mark.slow
+def test_tiny_random_vlm_end_to_end(tmp_path: Path, tiny_engine, perceiver) -> None:
+    """The path a user who pulls SmolVLM takes, on a tiny VLM built here (tests/look/tiny_vlm.py):
+    registered with `oculi models add`, chosen automatically (vision level 3), loaded by
+    llama.cpp's libmtmd, the image encoded by the projector and tokens generated."""
+    from tests.look.tiny_vlm import build
+    from tests.vision.conftest import text_image
+
+    model, proj = build(tmp_path / "vlm")
+    assert model.stat().st_size + proj.stat().st_size < 5_000_000
+    store = ModelStore(tmp_path / "models")
+    store.add(model, "tiny-vlm", task="vision-language")
+    from oculi.vision.levels import vision_level
+
+    level = vision_level(VisionSettings(), store)
+    assert level.level == 3 and level.vlm == "tiny-vlm" and level.next_step == ""
+    vlm = load_vlm(VisionSettings(), store)
+    assert isinstance(vlm, LlamaMtmdVlm)
+    img = text_image(["HELLO"], paper=210)
+    t0 = time.perf_counter()
+    pieces = list(vlm.describe(img, "What is this?", max_tokens=6))
+    print(f"tiny VLM: image encoded and {len(pieces)} pieces generated in {time.perf_counter() - t0:.2f} s")
+    assert pieces  # random weights: random tokens, but every stage ran
+    answer = LookAgent(tiny_engine, perceiver, vlm=vlm, settings=LookSettings(max_tokens=8, vlm_max_tokens=6)).answer(
+        "What is in front of me?", Frame(img, time.time(), "test")
+    )
+    assert "vlm" not in answer.perception.errors and answer.caption is not None and answer.timings["vlm"] > 0

@@ -51,7 +51,7 @@ class YoloxDetector:
                 hint="give the labels file that belongs to this model",
                 code="labels_mismatch",
             )
-        self.labels = labels
+        self.labels = [canonical_label(lb) for lb in labels]
         self.min_score = min_score
         self._grid, self._strides = _grids(self._size)
 
@@ -93,6 +93,38 @@ class YoloxDetector:
         result.objects = self.detect(image)
 
 
+# The 80 COCO classes, in the order COCO-trained detectors predict them: the labels of a
+# detector pulled without a labels file beside it (YOLOX-Nano from the hub).
+COCO80 = (
+    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
+    "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog",
+    "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella",
+    "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball", "kite",
+    "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
+    "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange",
+    "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch", "potted plant",
+    "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard", "cell phone",
+    "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
+    "teddy bear", "hair drier", "toothbrush",
+)
+
+
+# The Darknet release names some COCO classes the 2014 way; one set of names downstream.
+DARKNET_NAMES = {
+    "tvmonitor": "tv",
+    "sofa": "couch",
+    "pottedplant": "potted plant",
+    "diningtable": "dining table",
+    "aeroplane": "airplane",
+    "motorbike": "motorcycle",
+}
+
+
+def canonical_label(label: str) -> str:
+    """COCO 2017 class names, whichever release of the label file a detector came with."""
+    return DARKNET_NAMES.get(label, label)
+
+
 def load_labels(model_path: Path, n_classes: int | None = None) -> list[str]:
     """Class names from a text file beside the model (`<stem>.txt`, `labels.txt`, `*labels*.txt`).
 
@@ -112,6 +144,8 @@ def load_labels(model_path: Path, n_classes: int | None = None) -> list[str]:
             labels = [lb for lb in labels if lb.lower() not in ("n/a", "__background__", "background")]
         if n_classes is None or len(labels) == n_classes:
             return labels
+    if not found and n_classes == len(COCO80):
+        return list(COCO80)
     if found:
         raise PerceptionError(
             f"{model_path.name} predicts {n_classes} classes but no labels file beside it has {n_classes} names",

@@ -1,6 +1,6 @@
 """Run every perception step on a frame, timing each, isolating failures.
 
-Frames are downscaled once to `max_side` (OCR and Haar cost grows with area, and phone
+Frames are downscaled once to `max_side` (OCR and detector cost grows with area, and phone
 photos are larger than any step needs); boxes are mapped back to the frame's own pixels so
 the annotator can blur faces in the full-size image. A step that fails records its error in
 `Perception.errors` instead of ending the look: the other steps still answer.
@@ -14,9 +14,10 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from oculi.errors import ModelNotFound, ModelNotInstalled, OculiError
+from oculi.errors import OculiError
 from oculi.models.store import ModelStore
 from oculi.vision.perception.codes import CodeStep
+from oculi.vision.perception.darknet import DarknetDetector
 from oculi.vision.perception.faces import FaceStep
 from oculi.vision.perception.objects import YoloxDetector
 from oculi.vision.perception.ocr import OcrStep
@@ -33,6 +34,11 @@ class Perceiver:
     @property
     def has_objects(self) -> bool:
         return any(s.name == "objects" for s in self.steps)
+
+    @property
+    def detector_name(self) -> str | None:
+        """Which detector runs ('yolov3-tiny', 'yolox-nano', …): for the prompt and the HUD."""
+        return next((getattr(s, "model_id", None) or type(s).__name__ for s in self.steps if s.name == "objects"), None)
 
     def perceive(self, image: np.ndarray) -> Perception:
         h, w = image.shape[:2]
@@ -53,29 +59,74 @@ class Perceiver:
         return result
 
 
+class UnavailableStep:
+    """A step whose model could not be loaded: every frame records why, so callers that must
+    fail closed (face blurring) see the failure instead of an empty result."""
+
+    def __init__(self, name: str, error: str) -> None:
+        self.name = name
+        self.error = error
+
+    def run(self, image: np.ndarray, result: Perception) -> None:
+        raise RuntimeError(self.error)
+
+
 def build_perceiver(
     settings: VisionSettings,
     store: ModelStore | None = None,
     detector: PerceptionStep | None = None,
+    faces: PerceptionStep | None = None,
 ) -> Perceiver:
-    """The default steps; the object detector only when one is given or installed."""
-    steps: list[PerceptionStep] = [QualityStep(settings), OcrStep(settings), CodeStep(), FaceStep()]
-    if detector is None and store is not None and settings.detector_model:
+    """OCR, codes, faces, then the best installed object detector (or the one given), then
+    the quality check, which judges blur where the other steps found detail."""
+    if faces is None:
+        try:
+            faces = FaceStep.for_counting(threads=settings.threads)
+        except OculiError as exc:
+            faces = UnavailableStep("faces", f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
+    steps: list[PerceptionStep] = [OcrStep(settings), CodeStep(), faces]
+    if detector is None and store is not None:
         detector = find_detector(settings, store)
     if detector is not None:
         steps.append(detector)
+    if store is not None:
+        classifier = find_classifier(settings, store)
+        if classifier is not None:
+            steps.append(classifier)
+    steps.append(QualityStep(settings))
     return Perceiver(settings, steps)
 
 
-def find_detector(settings: VisionSettings, store: ModelStore) -> YoloxDetector | None:
-    """The configured detector if the user added it; None (not an error) when absent."""
+def find_detector(settings: VisionSettings, store: ModelStore) -> PerceptionStep | None:
+    """The configured detector, or the best installed one; None (not an error) when none is."""
+    from oculi.vision.levels import vision_level
+
+    model_id = vision_level(settings, store).detector
+    if model_id is None:
+        return None
+    spec = store.get(model_id)
+    path = store.path(model_id)
+    det: PerceptionStep
+    if spec.format == "darknet":
+        det = DarknetDetector(path, settings.threads, settings.darknet_min_score)
+    else:
+        det = YoloxDetector.from_file(path, settings.threads, settings.detector_min_score)
+    det.model_id = model_id  # type: ignore[attr-defined]
+    return det
+
+
+def find_classifier(settings: VisionSettings, store: ModelStore) -> PerceptionStep | None:
+    """The best installed image classifier (MobileNetV2 added or pulled), or None."""
+    from oculi.vision.levels import vision_level
+    from oculi.vision.perception.classify import TfliteClassifier
+
+    model_id = vision_level(settings, store).classifier
+    if model_id is None:
+        return None
     try:
-        path = store.path(settings.detector_model or "")
-    except (ModelNotFound, ModelNotInstalled):
-        return None
+        return TfliteClassifier(store.path(model_id), settings.threads)
     except OculiError:
-        return None
-    return YoloxDetector.from_file(path, settings.threads, settings.detector_min_score)
+        return None  # a classifier is an extra: a broken one costs nothing else
 
 
 def _rescale(result: Perception, f: float) -> None:

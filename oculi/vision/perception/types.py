@@ -27,6 +27,7 @@ class Code:
 @dataclass(frozen=True)
 class Face:
     box: Box
+    score: float = 1.0  # the detector's confidence
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Perception:
     codes: list[Code] = field(default_factory=list)
     faces: list[Face] = field(default_factory=list)
     objects: list[Detection] | None = None
+    classes: list[Detection] | None = None  # an image classifier's best guess (whole frame), when one is added
     caption: str | None = None  # from a vision-language model, when one is installed
     timings: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # step -> message (a step failed)

@@ -1,0 +1,211 @@
+"""Score look-and-ask on the held-out scene set: objects, counts, text and refusals.
+
+Stricter than substring matching on purpose, so the score can fail:
+- expected words match on word boundaries ("cat" is not found in "catalogue") and not when
+  negated just before ("I don't see a cup" does not pass for "cup");
+- counts are read as numbers (digits or words; "no one", "nobody", "none" are 0), and the
+  first number the answer gives must be the expected one;
+- a refusal must say that it cannot tell (and give the expected reason, e.g. "dark"), may not
+  contain forbidden words, and for "how many" limits may not state a number.
+
+Photos are named by source: `aria:0` (a frame of the Aria recording in ../shared, optionally
+`:dark` or `:blur`), `skimage:NAME` (a photo shipped in the scikit-image wheel) and
+`vizwiz:NAME`. The times recorded per answer (perception with the detector, then the LLM's
+first token) feed `oculi bench look`'s per-group p50/p95.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from oculi.look.agent import LookAgent
+from oculi.vision.frame import Frame
+
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "single": 1,
+}  # fmt: skip
+ZERO = re.compile(r"\b(no one|nobody|no people|no person|no persons|none|no faces|not see any|don't see any|no cups?|no beds?)\b")
+NUMBER = re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")\b")
+NEGATION = re.compile(r"\b(no|not|never|without|cannot|can't|don't|doesn't|isn't|aren't|couldn't|nothing)\b")
+LIMIT = re.compile(
+    r"\b(can't|cannot|can not|unable|not able|don't know|do not know|not sure|no way|couldn't|could not|"
+    r"isn't clear|not clear|unclear|not possible|impossible|not among|not recogni[sz]e|doesn't show|"
+    r"does not show|no information|not visible|don't see|do not see|didn't see|not see)\b"
+)
+
+
+@dataclass
+class SceneQuestion:
+    id: str
+    image: str
+    category: str  # objects | counts | text | refusals
+    group: str  # bench group: text | objects | nothing
+    question: str
+    expect: list[str] = field(default_factory=list)
+    count: int | None = None
+    limit: bool = False
+    reason: str | None = None
+    forbid: list[str] = field(default_factory=list)
+    no_numbers: bool = False
+
+
+@dataclass
+class SceneResult:
+    q: SceneQuestion
+    answer: str
+    passed: bool
+    first_token_s: float
+    perception_s: float
+    objects_s: float
+    total_s: float
+
+
+@dataclass
+class SceneReport:
+    results: list[SceneResult]
+
+    @property
+    def score(self) -> float:
+        return sum(r.passed for r in self.results) / max(1, len(self.results))
+
+    def by_category(self) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        for r in self.results:
+            ok, n = out.get(r.q.category, (0, 0))
+            out[r.q.category] = (ok + r.passed, n + 1)
+        return out
+
+    def latency_by_group(self) -> dict[str, dict[str, float]]:
+        """p50/p95 time to first word per bench group (nearest-rank p95)."""
+        out: dict[str, dict[str, float]] = {}
+        for g in sorted({r.q.group for r in self.results}):
+            vals = sorted(r.first_token_s for r in self.results if r.q.group == g)
+            out[g] = {"n": len(vals), "p50": statistics.median(vals), "p95": percentile(vals, 95)}
+        return out
+
+
+def percentile(sorted_vals: list[float], p: float) -> float:
+    if not sorted_vals:
+        return 0.0
+    k = max(0, min(len(sorted_vals) - 1, int(np.ceil(p / 100 * len(sorted_vals))) - 1))
+    return sorted_vals[k]
+
+
+def load_scenes(path: Path) -> list[SceneQuestion]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [SceneQuestion(**q) for q in data["questions"]]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").replace("‘", "'").split())
+
+
+def _found_not_negated(answer: str, phrase: str) -> bool:
+    for m in re.finditer(r"(?<![\w-])" + re.escape(phrase.lower()) + r"(?![\w-])", answer):
+        before = " ".join(answer[: m.start()].split()[-4:])
+        if not NEGATION.search(before):
+            return True
+    return False
+
+
+def first_number(answer: str) -> int | None:
+    """The first count the answer states: zero phrases, digits or number words."""
+    hits = []
+    if m := ZERO.search(answer):
+        hits.append((m.start(), 0))
+    if m := NUMBER.search(answer):
+        word = m.group(1)
+        hits.append((m.start(), int(word) if word.isdigit() else NUMBER_WORDS[word]))
+    return min(hits)[1] if hits else None
+
+
+def passes(q: SceneQuestion, answer: str) -> bool:
+    a = _norm(answer)
+    if not a:
+        return False
+    if any(re.search(r"\b" + re.escape(f.lower()) + r"\b", a) for f in q.forbid):
+        return False
+    if q.limit:
+        if not LIMIT.search(a):
+            return False
+        if q.reason and q.reason.lower() not in a:
+            return False
+        return not (q.no_numbers and re.search(r"\b\d+\b", a))
+    if q.count is not None:
+        n = first_number(a)
+        if n is None and q.count == 1 and re.search(r"\b(a|an|only one|just one)\b", a):
+            n = 1
+        return n == q.count
+    squeezed = a.replace(" ", "")
+    return any(_found_not_negated(a, e) or (" " in e and e.replace(" ", "") in squeezed) for e in q.expect)
+
+
+def load_image(spec: str, shared: Path) -> np.ndarray:
+    """`aria:0[:dark|:blur]`, `skimage:NAME`, `vizwiz:NAME` -> RGB array."""
+    import cv2
+
+    kind, _, rest = spec.partition(":")
+    if kind == "aria":
+        from oculi.memory.sources import AriaVrsSource
+
+        index, _, effect = rest.partition(":")
+        src = AriaVrsSource(shared / "data" / "aria_everyday_activities_test_data" / "recording.vrs", sample_fps=1000)
+        frames = list(src.frames())
+        img = frames[int(index)].rgb
+        if effect == "dark":
+            img = (img.astype(np.float32) * 0.12).astype(np.uint8)
+        elif effect == "blur":
+            img = cv2.GaussianBlur(img, (0, 0), 6)
+        return np.ascontiguousarray(img)
+    if kind == "skimage":
+        import importlib.util
+
+        from PIL import Image
+
+        spec_ = importlib.util.find_spec("skimage")
+        if spec_ is None or not spec_.submodule_search_locations:
+            raise FileNotFoundError("scikit-image is not installed (its wheel ships these photos)")
+        path = Path(next(iter(spec_.submodule_search_locations))) / "data" / rest
+        return np.asarray(Image.open(path).convert("RGB"))
+    if kind == "vizwiz":
+        from oculi.vision.decode import decode_image_file
+
+        return decode_image_file(shared / "data" / "vizwiz_captions" / "images" / rest)
+    raise ValueError(f"unknown photo source {spec!r}")
+
+
+def run_scenes(
+    agent: LookAgent,
+    questions: list[SceneQuestion],
+    shared: Path,
+    progress: Callable[[SceneResult], None] = lambda _: None,
+) -> SceneReport:
+    cache: dict[str, np.ndarray] = {}
+    results = []
+    for q in questions:
+        if q.image not in cache:
+            cache[q.image] = load_image(q.image, shared)
+        ans = agent.answer(q.question, Frame(cache[q.image], time.time(), q.image))
+        t = ans.timings
+        results.append(
+            SceneResult(
+                q,
+                ans.text,
+                passes(q, ans.text),
+                first_token_s=t.get("first_token", t["total"]),
+                perception_s=t["perception"],
+                objects_s=t.get("perception.objects", 0.0),
+                total_s=t["total"],
+            )
+        )
+        progress(results[-1])
+    return SceneReport(results)

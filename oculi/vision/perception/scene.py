@@ -1,0 +1,104 @@
+"""Objects as a person would say them: counts, plain names and rough positions.
+
+A detector returns boxes; the wearer needs "2 chairs (left, right)" or "a cup on the left".
+The look prompt, the memory caption, `--stats` and the HUD all use these phrases, so a
+question asked now ("how many chairs?") and one asked later ("where did I leave my cup?")
+are answered from the same words. Positions are thirds of the frame's width; an object that
+fills a fifth of the frame or more is "close" (held, or right in front of the wearer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from oculi.vision.perception.types import Box, Detection
+
+# COCO names that nobody says aloud
+SPOKEN = {
+    "tv": "screen",
+    "cell phone": "phone",
+    "sports ball": "ball",
+    "dining table": "table",
+    "hair drier": "hair dryer",
+}
+IRREGULAR = {
+    "person": "people",
+    "knife": "knives",
+    "mouse": "mice",
+    "skis": "skis",
+    "scissors": "scissors",
+    "sheep": "sheep",
+    "broccoli": "broccoli",
+}
+CLOSE_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class ObjectGroup:
+    """All detections of one kind: how many, and where."""
+
+    label: str  # spoken name, singular
+    count: int
+    places: tuple[str, ...]  # "left" / "middle" / "right", left to right, each once
+    close: bool  # at least one fills a large part of the frame
+    score: float  # the best detection's
+
+    def phrase(self) -> str:
+        """'2 chairs (left, right)', 'cup (middle, close)'."""
+        name = f"{self.count} {plural(self.label)}" if self.count > 1 else self.label
+        where = list(self.places) + (["close"] if self.close else [])
+        return f"{name} ({', '.join(where)})" if where else name
+
+    def sentence(self) -> str:
+        """'2 chairs on the left and right', 'a cup in the middle': for memory captions."""
+        name = f"{self.count} {plural(self.label)}" if self.count > 1 else f"{article(self.label)} {self.label}"
+        if not self.places:
+            return name
+        prep = "in the" if self.places == ("middle",) else "on the"
+        return f"{name} {prep} {' and '.join(self.places)}"
+
+
+def spoken(label: str) -> str:
+    return SPOKEN.get(label, label)
+
+
+def plural(label: str) -> str:
+    if label in IRREGULAR:
+        return IRREGULAR[label]
+    head, _, last = label.rpartition(" ")
+    word = IRREGULAR.get(last) or (last + "es" if last.endswith(("s", "sh", "ch", "x")) else last + "s")
+    return f"{head} {word}" if head else word
+
+
+def article(label: str) -> str:
+    return "an" if label[:1] in "aeiou" else "a"
+
+
+def place(box: Box, width: int) -> str:
+    cx = (box[0] + box[2]) / 2
+    return "left" if cx < width / 3 else "right" if cx > 2 * width / 3 else "middle"
+
+
+def group_objects(
+    objects: Iterable[Detection] | None, width: int, height: int, *, skip: tuple[str, ...] = ("person",)
+) -> list[ObjectGroup]:
+    """Detections grouped by kind, most numerous first (ties: surest first)."""
+    by: dict[str, list[Detection]] = {}
+    for o in objects or []:
+        if o.label in skip:
+            continue
+        by.setdefault(spoken(o.label), []).append(o)
+    order = {"left": 0, "middle": 1, "right": 2}
+    area = max(1, width * height)
+    groups = []
+    for label, dets in by.items():
+        places = sorted({place(d.box, width) for d in dets}, key=order.__getitem__)
+        close = any((d.box[2] - d.box[0]) * (d.box[3] - d.box[1]) >= CLOSE_FRACTION * area for d in dets)
+        groups.append(ObjectGroup(label, len(dets), tuple(places), close, max(d.score for d in dets)))
+    return sorted(groups, key=lambda g: (-g.count, -g.score))
+
+
+def objects_caption(objects: Iterable[Detection] | None, width: int, height: int, limit: int = 6) -> str:
+    """'a cup in the middle, 2 chairs on the left and right' ('' when nothing was named)."""
+    return ", ".join(g.sentence() for g in group_objects(objects, width, height)[:limit])
