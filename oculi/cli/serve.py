@@ -24,7 +24,7 @@ def serve(
                                        envvar="OCULI_API_KEY")
     ] = None,
     model: Annotated[str | None, typer.Option(help="catalog id of the chat model")] = None,
-    slots: Annotated[int | None, typer.Option(help="chat generations decoded in turns (one engine each; default 2)")] = None,
+    slots: Annotated[int | None, typer.Option(help="chat conversations decoded together (one model copy; default 2)")] = None,
     queue_size: Annotated[int | None, typer.Option(help="requests that may wait before a 503 (default 16)")] = None,
     embeddings: Annotated[bool, typer.Option(help="serve /v1/embeddings (MiniLM)")] = True,
     audio: Annotated[bool, typer.Option(help="serve /v1/audio/* (Whisper, hibari)")] = True,

@@ -38,16 +38,17 @@ def load_backends(
     warn: Progress = lambda _: None,
     store: ModelStore | None = None,
 ) -> Backends:
-    from oculi.llm.loader import load_engine
+    from oculi.llm.loader import load_batched_engine
 
     store = store or default_store()
     mid = model_id or settings.llm.model
-    engines = []
-    for i in range(server.chat_slots):
-        progress(f"loading chat model {mid} (slot {i + 1}/{server.chat_slots})…")
-        engines.append(load_engine(settings, mid, store=store))
+    if settings.llm.endpoint:
+        progress(f"chat turns go to {settings.llm.endpoint}…")
+    else:
+        progress(f"loading chat model {mid} ({server.chat_slots} slots, one copy)…")
+    engine = load_batched_engine(settings, server.chat_slots, mid, store=store)
     backends = Backends(
-        chat=ChatScheduler(engines, queue_size=server.queue_size,
+        chat=ChatScheduler(engine, slots=server.chat_slots, queue_size=server.queue_size,
                            retry_after=server.retry_after_seconds),
         chat_model=mid,
     )

@@ -1,11 +1,12 @@
-"""Chat generations decoded in turns, off the event loop, with a bounded waiting line.
+"""Chat generations admitted to a fixed number of slots, off the event loop, with a bounded line.
 
-Why this shape: one llama.cpp context decodes one sequence, and switching a context between
-conversations re-evaluates the whole prompt, so turn-taking on *one* engine is too expensive.
-Instead the scheduler owns several small engines (slots) and ONE worker thread that advances
-each active generation by one event (about one token) in turn. Every client sees progress
-from its first token on, while the CPU runs one decode at a time with all its threads — N
-engines on N threads would oversubscribe the cores and slow everyone down.
+Why this shape: the server's chat engine is one `BatchedEngine` (oculi/llm/batched.py) that
+decodes every admitted conversation in the same llama.cpp batch from one copy of the
+weights, or a `RemoteEngine` whose server batches them itself. Both are safe to call from
+several threads at once, so the scheduler only bounds how many run (the slots), keeps a FIFO
+line behind them (503 + Retry-After beyond it) and runs each admitted generation's blocking
+`stream_chat` on a thread of its own. A list of single-stream engines also works (each
+admitted job borrows one): the tests' scripted engines use that.
 
 Hand-off to asyncio follows ExecuTorch's llm_server: events go through an `asyncio.Queue`
 via `call_soon_threadsafe`, exceptions travel as items, and `END` closes each stream.
@@ -58,23 +59,30 @@ class QueueFull(ApiError):
 
 
 class ChatScheduler:
-    """Round-robin token steps across up to `len(engines)` generations; a FIFO line behind."""
+    """Up to `slots` generations at once, each on its own thread; a FIFO line behind them."""
 
     def __init__(
-        self, engines: list[ChatEngine], *, queue_size: int = 16, retry_after: int = 2
+        self, engines: list[ChatEngine] | ChatEngine, *, slots: int | None = None,
+        queue_size: int = 16, retry_after: int = 2,
     ) -> None:
-        if not engines:
-            raise ValueError("the scheduler needs at least one engine")
-        self._free: list[ChatEngine] = list(engines)
-        self.slots = len(engines)
+        if isinstance(engines, list):
+            if not engines:
+                raise ValueError("the scheduler needs at least one engine")
+            pool = list(engines)  # single-stream engines: one job each
+            self._shared = False
+        else:
+            pool = [engines] * (slots or getattr(engines, "slots", 1))  # one concurrent engine
+            self._shared = True
+        self._free: list[ChatEngine] = pool
+        self.engine = pool[0]
+        self.slots = len(pool)
         self.queue_size = queue_size
         self.retry_after = retry_after
         self._waiting: collections.deque[ChatJob] = collections.deque()
-        self._active: list[tuple[ChatJob, Any, ChatEngine]] = []
+        self._active: list[ChatJob] = []
+        self._threads: list[threading.Thread] = []
         self._cv = threading.Condition()
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="oculi-chat-scheduler", daemon=True)
-        self._thread.start()
 
     # ------------------------------------------------------------------ called from the loop
     def submit(self, job: ChatJob) -> None:
@@ -85,8 +93,15 @@ class ChatScheduler:
                 raise ApiError(503, "the server is shutting down", code="shutting_down")
             if len(self._waiting) + len(self._active) >= self.slots + self.queue_size:
                 raise QueueFull(self.retry_after)
-            self._waiting.append(job)
-            self._cv.notify()
+            if self._free:
+                engine = self._free.pop()
+                self._active.append(job)
+                t = threading.Thread(target=self._serve, args=(job, engine),
+                                     name="oculi-chat-slot", daemon=True)
+                self._threads = [x for x in self._threads if x.is_alive()] + [t]
+                t.start()
+            else:
+                self._waiting.append(job)
 
     @property
     def waiting(self) -> int:
@@ -97,73 +112,64 @@ class ChatScheduler:
         return len(self._active)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Cancel what is waiting and running, then stop the worker."""
+        """Cancel what is waiting and running, then wait for the slot threads."""
         with self._cv:
             self._stopping = True
             for job in self._waiting:
                 self._push(job, ApiError(503, "the server is shutting down", code="shutting_down"))
                 self._push(job, END)
             self._waiting.clear()
-            for job, _, _ in self._active:
+            for job in self._active:
                 job.cancel.set()
-            self._cv.notify()
-        self._thread.join(timeout)
+            threads = list(self._threads)
+        deadline = time.monotonic() + timeout
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        if self._shared and hasattr(self.engine, "close"):
+            self.engine.close()  # the batched engine's decode loop, a remote engine's client
 
-    # ------------------------------------------------------------------ worker thread
-    def _run(self) -> None:
-        while True:
+    # ------------------------------------------------------------------ slot threads
+    def _serve(self, job: ChatJob, engine: ChatEngine) -> None:
+        """Run `job`, then whatever waits, until the line is empty; then free the engine."""
+        current: ChatJob | None = job
+        while current is not None:
+            self._generate(current, engine)
             with self._cv:
-                while not self._stopping and not self._waiting and not self._active:
-                    self._cv.wait()
-                if self._stopping and not self._active:
-                    return
-                while self._waiting and self._free:
-                    job = self._waiting.popleft()
-                    if job.cancel.is_set():
-                        self._push(job, END)
+                self._active.remove(current)
+                current = None
+                while self._waiting and not self._stopping:
+                    nxt = self._waiting.popleft()
+                    if nxt.cancel.is_set():
+                        self._push(nxt, END)
                         continue
-                    engine = self._free.pop()
-                    job.started = time.perf_counter()
-                    gen = engine.stream_chat(
-                        job.messages,
-                        tools=job.tools,
-                        tool_choice=job.tool_choice,
-                        json_schema=job.json_schema,
-                        json_object=job.json_object,
-                        options=job.options,
-                        cancel=job.cancel,
-                    )
-                    self._active.append((job, gen, engine))
-                turn = list(self._active)
-            for entry in turn:
-                self._step(entry)
+                    current = nxt
+                    self._active.append(current)
+                    break
+                if current is None:
+                    self._free.append(engine)
 
-    def _step(self, entry: tuple[ChatJob, Any, ChatEngine]) -> None:
-        job, gen, engine = entry
-        done = False
+    def _generate(self, job: ChatJob, engine: ChatEngine) -> None:
+        job.started = time.perf_counter()
+        gen = None
         try:
-            if job.cancel.is_set():
-                gen.close()
-                done = True
-            else:
-                ev = next(gen)
-                self._push(job, ev)
-                done = isinstance(ev, Finished)
-                if done:
-                    gen.close()
-        except StopIteration:
-            done = True
+            if not job.cancel.is_set():
+                gen = engine.stream_chat(
+                    job.messages, tools=job.tools, tool_choice=job.tool_choice,
+                    json_schema=job.json_schema, json_object=job.json_object,
+                    options=job.options, cancel=job.cancel,
+                )
+                for ev in gen:
+                    self._push(job, ev)
+                    if isinstance(ev, Finished):
+                        break
         except Exception as exc:  # noqa: BLE001 - passed to the request as an item
             log.warning("generation failed: %s", exc)
             self._push(job, exc)
-            done = True
-            with contextlib.suppress(Exception):  # the engine already failed; its error is sent
-                gen.close()
-        if done:
+        finally:
+            if gen is not None:
+                with contextlib.suppress(Exception):  # a failed engine's error is already sent
+                    gen.close()
             self._push(job, END)
-            with self._cv:
-                self._active.remove(entry)
-                self._free.append(engine)
 
     @staticmethod
     def _push(job: ChatJob, item: Any) -> None:

@@ -14,7 +14,7 @@ class ServerSettings(BaseModel):
     port: int = Field(8000, ge=0, le=65535)
     api_keys: list[SecretStr] = Field(default_factory=list, description="accepted bearer keys")
     chat_slots: int = Field(
-        2, ge=1, le=32, description="chat generations decoded in turns (one engine each)"
+        2, ge=1, le=32, description="chat conversations decoded together (one model copy)"
     )
     queue_size: int = Field(16, ge=0, description="requests that may wait for a free slot")
     retry_after_seconds: int = Field(2, ge=1, description="Retry-After sent with a 503")
