@@ -99,6 +99,7 @@ class RemoteEngine:
         self.slots = slots  # how many streams the server's scheduler may open at once
         self._model = model
         self._native_tools = True  # until the server refuses them
+        self._schema_beside_json_object = False  # until json_schema is refused
         self.client = OpenAI(base_url=base, api_key=api_key or "not-needed", timeout=timeout,
                              max_retries=1)
 
@@ -142,7 +143,17 @@ class RemoteEngine:
         if tools and not native:
             body["messages"] = self._teach_tools(body["messages"], tools)
         try:
-            stream = self._open(body)
+            try:
+                stream = self._open(body)
+            except OculiError:
+                rf = body.get("response_format", {})
+                if rf.get("type") != "json_schema":
+                    raise
+                # servers without OpenAI's json_schema (llama-cpp-python's, Ollama's older
+                # ones) take the schema beside json_object instead
+                self._schema_beside_json_object = True
+                body["response_format"] = self._json_format(json_schema or {})
+                stream = self._open(body)
         except OculiError as exc:
             if not (native and exc.code == "endpoint_rejected"):
                 raise
@@ -197,11 +208,15 @@ class RemoteEngine:
             body["tools"] = tools
             body["tool_choice"] = tool_choice
         elif json_schema is not None:
-            body["response_format"] = {"type": "json_schema",
-                                       "json_schema": {"name": "answer", "schema": json_schema}}
+            body["response_format"] = self._json_format(json_schema)
         elif json_object:
             body["response_format"] = {"type": "json_object"}
         return body
+
+    def _json_format(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if self._schema_beside_json_object:
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
 
     @staticmethod
     def _teach_tools(msgs: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -240,8 +255,12 @@ class RemoteEngine:
                     if tc.id:
                         slot["id"] = tc.id
                     if tc.function is not None:
-                        slot["name"] += tc.function.name or ""
-                        slot["arguments"] += tc.function.arguments or ""
+                        # names come whole (some servers repeat them in every chunk);
+                        # arguments come in pieces, or whole again so far (cumulative)
+                        slot["name"] = tc.function.name or slot["name"]
+                        args = tc.function.arguments or ""
+                        cumulative = len(slot["arguments"]) > 1 and args.startswith(slot["arguments"])
+                        slot["arguments"] = args if cumulative else slot["arguments"] + args
                 if delta.content:
                     if chunk.usage is None:
                         usage.completion_tokens += 1  # one chunk is about one token
