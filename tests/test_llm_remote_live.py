@@ -161,3 +161,15 @@ def test_oculi_chat_answers_through_the_endpoint(llama_server, tmp_path: Path) -
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip()
     assert any(b"Say hello." in b for b in bodies[n:])  # it went through the remote server
+
+
+def test_doctor_shows_the_endpoint_answering(llama_server) -> None:
+    from oculi.config import Settings
+    from oculi.system.endpoint import probe_endpoint
+
+    url, _, _ = llama_server
+    status = probe_endpoint(Settings(llm={"endpoint": url}))  # type: ignore[arg-type]
+    assert status is not None and status.answers and "tiny-remote" in status.detail
+    assert not status.send_images
+    down = probe_endpoint(Settings(llm={"endpoint": "http://127.0.0.1:9"}), timeout=2)  # type: ignore[arg-type]
+    assert down is not None and not down.answers

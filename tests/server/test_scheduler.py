@@ -124,3 +124,40 @@ def test_endpoints_without_a_backend_say_so() -> None:
         assert r.status_code == 404
         assert r.json()["error"]["code"] == "model_not_found"
         assert "no" in r.json()["error"]["message"]
+
+
+class ConcurrentEngine:
+    """One thread-safe engine serving several streams at once, like the batched engine."""
+
+    slots = 3
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most = 0
+        self._lock = threading.Lock()
+        self.release = threading.Event()
+
+    def stream_chat(self, messages: Any, **kw: Any) -> Iterator[Any]:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            self.release.wait(5)
+            yield TextDelta("x")
+            yield Finished("stop", Usage(1, 1))
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_one_shared_engine_runs_a_job_per_slot_and_queues_the_rest() -> None:
+    engine = ConcurrentEngine()
+    sched = ChatScheduler(engine)  # slots from the engine
+    assert sched.slots == 3
+    threading.Timer(0.5, engine.release.set).start()
+    try:
+        results = _collect(sched, 5)
+    finally:
+        sched.close()
+    assert engine.most == 3
+    assert all(r[-1].reason == "stop" for r in results)
