@@ -51,6 +51,8 @@ def agreement(model_path: Path, *, slots: int = 4, threads: int = 2, max_tokens:
         t.start()
     for t in threads_:
         t.join()
+    timing = {"steps": engine.steps, "decode_s": engine.decode_seconds,
+              "per_sequence_s": engine.sample_seconds}
     engine.close()
     diffs = []
     for i, (a, b) in enumerate(zip(alone, [together[i] for i in range(len(PROMPTS))])):
@@ -59,4 +61,4 @@ def agreement(model_path: Path, *, slots: int = 4, threads: int = 2, max_tokens:
             diffs.append({"prompt": PROMPTS[i], "from_char": at, "single": a[at:at + 60],
                           "batched": b[at:at + 60]})
     return {"prompts": len(PROMPTS), "equal": len(PROMPTS) - len(diffs), "slots": slots,
-            "max_tokens": max_tokens, "differences": diffs}
+            "max_tokens": max_tokens, "batched_timing": timing, "differences": diffs}

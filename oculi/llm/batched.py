@@ -165,6 +165,8 @@ class BatchedEngine:
         self._cv = threading.Condition()
         self._stopping = False
         self.steps = 0
+        self.decode_seconds = 0.0  # inside llama_decode (batched)
+        self.sample_seconds = 0.0  # choosing tokens, grammars, stop strings (per sequence)
         self.prefix_restores = 0
         self._thread = threading.Thread(target=self._loop, name="oculi-batched-decode", daemon=True)
         self._thread.start()
@@ -425,6 +427,7 @@ class BatchedEngine:
                     outputs.append((s, n))
                 n += 1
         b.n_tokens = n
+        t0 = time.perf_counter()
         rc = llama_cpp.llama_decode(self.ctx, b)
         if rc == 1 and self._make_room():
             rc = llama_cpp.llama_decode(self.ctx, b)
@@ -436,6 +439,8 @@ class BatchedEngine:
                 code="context_length_exceeded" if rc == 1 else "generation_failed",
             )
         self.steps += 1
+        t1 = time.perf_counter()
+        self.decode_seconds += t1 - t0
         for s, take in plan:
             s.tokens.extend(s.pending[:take])
             del s.pending[:take]
@@ -450,6 +455,7 @@ class BatchedEngine:
                 self._on_token(s, tok)
             except Exception as exc:  # noqa: BLE001 - only this request fails
                 self._fail(s, exc)
+        self.sample_seconds += time.perf_counter() - t1  # per-sequence work, not batched
 
     def _on_token(self, s: _Slot, tok: int) -> None:
         req = s.req
