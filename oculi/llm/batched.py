@@ -112,6 +112,7 @@ class BatchedEngine:
         prefill_chunk: int = 64,
         prefix_entries: int = 4,
         min_prefix_tokens: int = 32,
+        kv_tokens: int | None = None,
         seed: int = 0,
     ) -> None:
         from llama_cpp import Llama
@@ -136,7 +137,12 @@ class BatchedEngine:
         self.prefill_chunk = prefill_chunk
         self.min_prefix_tokens = min_prefix_tokens
         params = llama_cpp.llama_context_default_params()
-        params.n_ctx = context_tokens * slots
+        # One pool of KV cells for every slot (unified): any one conversation may grow to
+        # context_tokens, the others share the rest. Wearers' turns are mostly far shorter, so
+        # the pool holds half a context per extra slot; when it fills, idle slots' tokens and
+        # saved prefixes are forgotten first, then the longest conversation gets a clear error.
+        self.kv_tokens = kv_tokens or context_tokens + (slots - 1) * (context_tokens // 2)
+        params.n_ctx = self.kv_tokens
         params.n_batch = batch_tokens
         params.n_ubatch = batch_tokens
         params.n_seq_max = slots + prefix_entries
@@ -431,13 +437,15 @@ class BatchedEngine:
         rc = llama_cpp.llama_decode(self.ctx, b)
         if rc == 1 and self._make_room():
             rc = llama_cpp.llama_decode(self.ctx, b)
+        if rc == 1:  # still full: the longest conversation gives way, the others go on
+            longest = max(active, key=lambda s: len(s.tokens) + len(s.pending))
+            self._fail(longest, OculiError(
+                f"the shared KV cache ({self.kv_tokens} tokens for {self.slots} slots) is full",
+                hint="start a new conversation, lower --slots or raise llm.context_tokens",
+                code="context_length_exceeded"))
+            return
         if rc != 0:
-            raise OculiError(
-                f"llama_decode failed ({rc}): the shared KV cache is full" if rc == 1
-                else f"llama_decode failed ({rc})",
-                hint="lower --slots or shorten the conversations; raise llm.context_tokens",
-                code="context_length_exceeded" if rc == 1 else "generation_failed",
-            )
+            raise OculiError(f"llama_decode failed ({rc})", code="generation_failed")
         self.steps += 1
         t1 = time.perf_counter()
         self.decode_seconds += t1 - t0
