@@ -4,7 +4,8 @@ beside llama-cpp-python's own OpenAI server (the peer) in the same run.
 For each client count N a fresh `oculi serve --slots N` is started (so its RSS is the cost of
 N wearers), N streaming clients ask at once, and its RSS is read after the answers. The peer
 is `python -m llama_cpp.server` on the same GGUF and thread count; its 0.3.x server has no
-parallel decoding (requests take turns on one context), which is what the figures show. Both
+parallel decoding (requests take turns on one context, and by default a new request cancels
+the stream in flight — the bench turns that off so every client gets its answer). Both
 servers run one after the other, never together, so neither steals the other's cores.
 """
 
@@ -111,7 +112,9 @@ class PeerServer:
         self.cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
                     "--host", "127.0.0.1", "--port", str(self.port), "--n_threads", str(threads),
                     "--n_threads_batch", str(threads), "--n_ctx", str(context_tokens),
-                    "--model_alias", "peer", "--verbose", "false"]
+                    "--model_alias", "peer", "--verbose", "false",
+                    # by default a new request cancels the stream in flight; queue them instead
+                    "--interrupt_requests", "false"]
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
