@@ -58,6 +58,7 @@ def test_concurrent_streams_each_get_their_own_answer(batched: Any) -> None:
                 cancel.set()
 
     threads = [threading.Thread(target=plain, args=(0, "What color is the sky?")),
+               threading.Thread(target=plain, args=(3, "Name a large animal.")),  # waits a slot
                threading.Thread(target=cancelled),
                threading.Thread(target=lambda: results.__setitem__(2, batched.chat(
                    _ask("Where is Paris?"), options=GenerationOptions(max_tokens=60, temperature=0.0),
@@ -68,6 +69,7 @@ def test_concurrent_streams_each_get_their_own_answer(batched: Any) -> None:
     for t in threads:
         t.join(300)
     assert results[0].text.strip() and results[0].finish_reason in ("stop", "length")
+    assert results[3].text.strip()  # four streams on three slots: the fourth waited its turn
     assert isinstance(events[-1], Finished) and events[-1].reason == "cancelled"
     assert sum(isinstance(e, TextDelta) for e in events) <= 4
     assert "city" in json.loads(results[2].text)

@@ -322,11 +322,15 @@ class BatchedEngine:
                         r.emit(_DONE)
                     self._inbox.clear()
                     return
-                admitted = []
-                while self._inbox and any(s.req is None for s in self._slots):
-                    admitted.append(self._inbox.pop(0))
+                free = sum(s.req is None for s in self._slots)
+                admitted = self._inbox[:free]  # the rest wait for a slot to come free
+                del self._inbox[:free]
             for req in admitted:
-                self._admit(req)
+                try:
+                    self._admit(req)
+                except Exception as exc:  # noqa: BLE001 - the loop must outlive a bad request
+                    req.emit(exc)
+                    req.emit(_DONE)
             try:
                 self._step()
             except Exception as exc:  # noqa: BLE001 - every active request hears of it
