@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,6 +51,16 @@ class LLMSettings(BaseModel):
     system_prompt: str = Field(
         "You are oculi, a private assistant running on the wearer's own smart glasses. "
         "Answer briefly and plainly; say so when you do not know.",
+    )
+    # An existing OpenAI-compatible server (vLLM, llama-server, Ollama, ...) to send LLM turns
+    # to instead of the on-device model. `model` above stays the catalog id of the local one.
+    endpoint: str | None = Field(None, description="base URL of an OpenAI-compatible server")
+    api_key: SecretStr | None = Field(None, description="bearer key for the endpoint")
+    endpoint_model: str | None = Field(
+        None, description="model name the endpoint serves (default: the first it lists)"
+    )
+    send_images: bool = Field(
+        False, description="let image parts leave the device for the endpoint (text only if off)"
     )
 
 

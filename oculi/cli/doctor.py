@@ -14,6 +14,7 @@ from oculi.config import load_settings
 from oculi.models.providers.registry_package import install_hint, missing_packages
 from oculi.models.store import default_store
 from oculi.paths import Paths
+from oculi.system.endpoint import probe_endpoint
 from oculi.system.machine import MachineFacts, package_version
 
 def vision_line(vision) -> str:
@@ -52,6 +53,10 @@ def doctor(
     from oculi.vision.levels import vision_level
 
     vision = vision_level(settings.vision, store)
+    endpoint = probe_endpoint(settings)
+    if endpoint is not None and not endpoint.answers:
+        fixes.append(f"the LLM endpoint {endpoint.url} does not answer: start it, or unset "
+                     "\\[llm] endpoint (OCULI_LLM__ENDPOINT) to use the on-device model")
     if as_json:
         print(
             json.dumps(
@@ -70,6 +75,7 @@ def doctor(
                         "vlm": vision.vlm,
                         "next": vision.next_step,
                     },
+                    "llm_endpoint": asdict(endpoint) if endpoint else None,
                     "fixes": fixes,
                 },
                 indent=2,
@@ -81,6 +87,10 @@ def doctor(
     t.add_row("CPU", f"{facts.cpu} ({facts.physical_cores} cores / {facts.logical_cores} threads)")
     t.add_row("SIMD", ", ".join(facts.simd) or "[yellow]none detected: expect slow inference[/]")
     t.add_row("LLM threads", str(settings.llm.threads))
+    if endpoint is not None:
+        state = "[green]answers[/]" if endpoint.answers else "[red]does not answer[/]"
+        images = "images leave too" if endpoint.send_images else "text only, no images"
+        t.add_row("LLM endpoint", f"{endpoint.url}: {state} ({endpoint.detail}); {images}")
     t.add_row("RAM", f"{facts.ram_available_mb:,} MB available of {facts.ram_total_mb:,} MB")
     t.add_row("disk", f"{facts.disk_free_mb:,} MB free at {paths.models}")
     cfg = paths.config_file

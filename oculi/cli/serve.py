@@ -108,30 +108,37 @@ def bench_serve(
     model: Annotated[str, typer.Option(help="catalog id of the chat model")] = "smollm2-135m-instruct",
     clients: Annotated[str, typer.Option(help="comma-separated client counts")] = "1,4,8",
     max_tokens: Annotated[int, typer.Option(help="tokens each client asks for")] = 64,
-    slots: Annotated[int | None, typer.Option(help="engines (default: the most clients)")] = None,
+    slots: Annotated[int | None, typer.Option(help="slots (default: as many as clients)")] = None,
+    peer: Annotated[bool, typer.Option(help="also measure llama-cpp-python's own server")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Throughput and latency of a live `oculi serve` at several concurrent streaming clients."""
+    """Memory, throughput and first-token latency of `oculi serve` at several concurrent
+    streaming clients, beside llama-cpp-python's server on the same GGUF and threads."""
     import json
 
     from rich.table import Table
 
     from oculi.server.bench import bench_serve as run
 
+    settings = load_settings()
     levels = tuple(int(c) for c in clients.split(",") if c.strip())
-    with err_console.status("starting a server and measuring…"):
+    with err_console.status("starting servers and measuring…"):
         result = run(model, levels=levels, max_tokens=max_tokens, slots=slots,
-                     threads=load_settings().llm.threads)
+                     threads=settings.llm.threads, context_tokens=settings.llm.context_tokens,
+                     peer=peer)
     if as_json:
         console.print_json(json.dumps(result))
         return
-    table = Table(title=f"oculi serve — {model}, {result['slots']} slots, "
-                  f"reference {result['reference_tok_s']:.1f} tok/s (one in-process stream)")
-    for col in ("clients", "tok/s (all)", "× reference", "first token p50", "first token max",
-                "latency p50", "latency max"):
+    table = Table(title=f"serving {model}: {result['threads']} threads, "
+                  f"{result['max_tokens']} tokens a client")
+    for col in ("server", "slots", "clients", "RSS MB", "tok/s (all)", "first token p50",
+                "first token p95", "latency p50", "latency p95"):
         table.add_column(col, justify="right")
     for r in result["levels"]:
-        table.add_row(str(r["clients"]), f"{r['throughput_tok_s']:.1f}", f"{r['vs_reference']:.2f}",
-                      f"{r['ttft_p50_s']:.2f}s", f"{r['ttft_max_s']:.2f}s",
-                      f"{r['latency_p50_s']:.2f}s", f"{r['latency_max_s']:.2f}s")
+        table.add_row(r["server"], str(r["slots"]), str(r["clients"]), f"{r['rss_mb']:.0f}",
+                      f"{r['throughput_tok_s']:.1f}", f"{r['ttft_p50_s']:.2f}s",
+                      f"{r['ttft_p95_s']:.2f}s", f"{r['latency_p50_s']:.2f}s",
+                      f"{r['latency_p95_s']:.2f}s")
     console.print(table)
+    loads = ", ".join(f"{a[0]:.1f}" for a in result["load_average"])
+    console.print(f"[dim]1-minute load average after each level: {loads}[/]")

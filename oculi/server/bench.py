@@ -1,17 +1,26 @@
-"""`oculi bench serve`: throughput and latency of a live server at 1, 4 and 8 clients.
+"""`oculi bench serve`: memory, throughput and first-token latency at 1, 4 and 8 clients,
+beside llama-cpp-python's own OpenAI server (the peer) in the same run.
 
-The reference is the same model decoding the same kind of prompt in-process, measured in the
-same run, so the figures say what the HTTP layer and the turn-taking scheduler cost (or win)
-on this machine, whatever else is loading it.
+For each client count N a fresh `oculi serve --slots N` is started (so its RSS is the cost of
+N wearers), N streaming clients ask at once, and its RSS is read after the answers. The peer
+is `python -m llama_cpp.server` on the same GGUF and thread count; its 0.3.x server has no
+parallel decoding (requests take turns on one context, and by default a new request cancels
+the stream in flight — the bench turns that off so every client gets its answer). Both
+servers run one after the other, never together, so neither steals the other's cores.
 """
 
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 PROMPTS = ["cats", "rain", "bread", "trains", "the moon", "music", "apples", "rivers"]
 
@@ -20,32 +29,34 @@ def _prompt(i: int) -> str:
     return f"Write a long poem about {PROMPTS[i % len(PROMPTS)]}."
 
 
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
+
+
 @dataclass
 class LevelResult:
+    server: str
     clients: int
+    slots: int
+    rss_mb: float
     wall_s: float
     completion_tokens: int
     throughput_tok_s: float
     ttft_p50_s: float
-    ttft_max_s: float
+    ttft_p95_s: float
     latency_p50_s: float
-    latency_max_s: float
-    vs_reference: float
+    latency_p95_s: float
 
 
-def reference_tok_s(model_path: Any, max_tokens: int, threads: int) -> float:
-    from oculi.llm.engine import GenerationOptions, LlamaEngine
-    from oculi.llm.messages import ChatMessage
+def _rss_mb(pid: int) -> float:
+    import psutil
 
-    engine = LlamaEngine(model_path, threads=threads, context_tokens=2048)
-    opts = GenerationOptions(max_tokens=max_tokens, temperature=0.0)
-    engine.chat([ChatMessage("user", "Hello")], options=GenerationOptions(max_tokens=4))  # warm
-    t0 = time.perf_counter()
-    r = engine.chat([ChatMessage("user", _prompt(0))], options=opts)
-    return r.usage.completion_tokens / (time.perf_counter() - t0)
+    proc = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
 
-def _level(base_url: str, model: str, clients: int, max_tokens: int, ref: float) -> LevelResult:
+def _level(base_url: str, model: str, clients: int, max_tokens: int) -> dict[str, Any]:
     from openai import OpenAI
 
     ttft: list[float] = []
@@ -57,21 +68,22 @@ def _level(base_url: str, model: str, clients: int, max_tokens: int, ref: float)
     def one(i: int) -> None:
         try:
             client = OpenAI(base_url=base_url + "/v1", api_key="bench", max_retries=0,
-                            timeout=600)
+                            timeout=900)
             gate.wait()
             t0 = time.perf_counter()
             first = None
+            n = 0
             for chunk in client.chat.completions.create(
                 model=model, max_tokens=max_tokens, temperature=0, stream=True,
-                stream_options={"include_usage": True},
                 messages=[{"role": "user", "content": _prompt(i)}],
             ):
-                if first is None and chunk.choices and chunk.choices[0].delta.content:
-                    first = time.perf_counter() - t0
-                if chunk.usage is not None:
-                    tokens.append(chunk.usage.completion_tokens)
+                if chunk.choices and chunk.choices[0].delta.content:
+                    n += 1  # one chunk per token on both servers
+                    if first is None:
+                        first = time.perf_counter() - t0
             latency.append(time.perf_counter() - t0)
             ttft.append(first if first is not None else latency[-1])
+            tokens.append(n)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(exc)
 
@@ -84,26 +96,97 @@ def _level(base_url: str, model: str, clients: int, max_tokens: int, ref: float)
     wall = time.perf_counter() - t0
     if errors:
         raise errors[0]
-    thr = sum(tokens) / wall
-    return LevelResult(clients, wall, sum(tokens), thr, statistics.median(ttft), max(ttft),
-                       statistics.median(latency), max(latency), thr / ref if ref else 0.0)
+    return {"clients": clients, "wall_s": wall, "completion_tokens": sum(tokens),
+            "throughput_tok_s": sum(tokens) / wall,
+            "ttft_p50_s": statistics.median(ttft), "ttft_p95_s": _pct(ttft, 0.95),
+            "latency_p50_s": statistics.median(latency), "latency_p95_s": _pct(latency, 0.95)}
+
+
+class PeerServer:
+    """`python -m llama_cpp.server` on a free loopback port (needs its [server] extras)."""
+
+    def __init__(self, model_path: Path, threads: int, context_tokens: int) -> None:
+        from oculi.server.live import free_port
+
+        self.port = free_port()
+        self.cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
+                    "--host", "127.0.0.1", "--port", str(self.port), "--n_threads", str(threads),
+                    "--n_threads_batch", str(threads), "--n_ctx", str(context_tokens),
+                    "--model_alias", "peer", "--verbose", "false",
+                    # by default a new request cancels the stream in flight; queue them instead
+                    "--interrupt_requests", "false"]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> PeerServer:
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                raise RuntimeError(f"llama_cpp.server exited: {err[-2000:]}")
+            try:
+                if httpx.get(self.base_url + "/v1/models", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("llama_cpp.server did not start in 300 s")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def bench_serve(
     model: str, *, levels: tuple[int, ...] = (1, 4, 8), max_tokens: int = 64,
-    slots: int | None = None, threads: int = 2,
+    slots: int | None = None, threads: int = 2, context_tokens: int = 2048, peer: bool = True,
 ) -> dict[str, Any]:
     from oculi.models.store import default_store
     from oculi.server.live import LiveServer
 
-    ref = reference_tok_s(default_store().path(model), max_tokens, threads)
-    n_slots = slots or max(levels)
-    results = []
-    with LiveServer("--model", model, "--slots", str(n_slots), "--queue-size", str(max(levels)),
-                    "--no-embeddings", "--no-audio",
-                    env={"OCULI_LLM__THREADS": str(threads)}) as server:
-        _level(server.base_url, model, 1, 4, ref)  # warm the server's engines
-        for n in levels:
-            results.append(_level(server.base_url, model, n, max_tokens, ref))
-    return {"model": model, "slots": n_slots, "max_tokens": max_tokens,
-            "reference_tok_s": ref, "levels": [asdict(r) for r in results]}
+    path = default_store().path(model)
+    results: list[LevelResult] = []
+    loads: list[tuple[float, float, float]] = []
+    env = {"OCULI_LLM__THREADS": str(threads), "OCULI_LLM__CONTEXT_TOKENS": str(context_tokens)}
+    for n in levels:
+        n_slots = slots or n
+        with LiveServer("--model", model, "--slots", str(n_slots), "--queue-size", str(max(levels)),
+                        "--no-embeddings", "--no-audio", "--no-image-text", "--no-realtime",
+                        env=env) as server:
+            assert server.proc is not None
+            # warm: the first answers fault the mapped weights in (on a busy machine the page
+            # cache may have dropped them), which would be charged to the first level
+            _level(server.base_url, model, 1, 16)
+            _level(server.base_url, model, 1, 16)
+            r = _level(server.base_url, model, n, max_tokens)
+            loads.append(_loadavg())
+            results.append(LevelResult(server="oculi", slots=n_slots,
+                                       rss_mb=_rss_mb(server.proc.pid), **r))
+    if peer:
+        with PeerServer(path, threads, context_tokens) as ps:
+            assert ps.proc is not None
+            _level(ps.base_url, "peer", 1, 16)
+            _level(ps.base_url, "peer", 1, 16)
+            for n in levels:
+                r = _level(ps.base_url, "peer", n, max_tokens)
+                loads.append(_loadavg())
+                results.append(LevelResult(server="llama_cpp.server", slots=1,
+                                           rss_mb=_rss_mb(ps.proc.pid), **r))
+    return {"model": model, "threads": threads, "max_tokens": max_tokens,
+            "context_tokens": context_tokens, "load_average": loads,
+            "levels": [asdict(r) for r in results]}
+
+
+def _loadavg() -> tuple[float, float, float]:
+    import os
+
+    return os.getloadavg()
