@@ -180,12 +180,14 @@ def test_failures_get_a_short_spoken_reason_and_the_conversation_goes_on(default
     a = Assistant(default_engine, reg, memory=False, confirm=lambda request: False)
     failed = a.ask("Take a note: buy oat milk.")
     assert any(isinstance(e, ToolCallStarted) and e.name == "take_note" for e in failed.events)
-    assert said_no(failed.text) and len(failed.text) < 300, failed.text
+    low = failed.text.lower()
+    assert ("full" in low or said_no(low)) and len(failed.text) < 300, failed.text  # the reason
     declined = a.ask("Unlock the front door.")
     assert said_no(declined.text), declined.text
     blind = a.ask("What am I looking at right now?")
-    assert said_no(blind.text), blind.text
+    assert any(w in blind.text.lower().replace("’", "'") for w in (
+        "can't see", "cannot see", "no camera", "not connected", "unable to see")), blind.text
     no_memory = a.ask("Remember that my locker number is 41.")
-    assert said_no(no_memory.text), no_memory.text
+    assert "memory" in no_memory.text.lower() and said_no(no_memory.text), no_memory.text
     goes_on = a.ask("What is two plus three?")
     assert "5" in goes_on.text or "five" in goes_on.text.lower(), goes_on.text
