@@ -21,9 +21,10 @@ def bench_voice(
     silence_ms: Annotated[int | None, typer.Option(help="end-of-turn silence (default 400 ms)")] = None,
     out: Annotated[Path, typer.Option(help="where to write the JSON result")] = Path("bench-results/voice.json"),
 ) -> None:
-    """Voice-to-voice latency (end of your speech → first answer audio sample) over synthesised and
-    real spoken questions, played at speaking pace; per-stage p50/p95; a batch reference chain
-    measured in the same run; and the speech-to-text word error rate on the real recordings."""
+    """Voice-to-voice latency (the clip's last sample of speech → first answer audio sample),
+    real and synthetic speech reported apart, played at speaking pace; per-stage p50/p95; a
+    streaming reference chain measured in the same run; and the word error rate of the
+    streaming transcripts on the real recordings."""
     from oculi.cli.checks import require_folder, require_model
     from oculi.config import load_settings
     from oculi.llm.loader import load_engine
@@ -50,34 +51,40 @@ def bench_voice(
                            speech_dir=real_dir, progress=lambda m: status.update(f"benchmarking: {m}"))
 
     s = result.summary()
-    t = Table(title=f"oculi bench voice — {model_id}, {threads} threads, {len(result.turns)} questions "
-                    f"(seconds after the end of speech)")
-    t.add_column("stage")
-    t.add_column("p50", justify="right")
-    t.add_column("p95", justify="right")
     names = {
+        "vad_end_lag_s": "VAD's end of speech (after the true end)",
         "end_of_turn_s": "end of turn confirmed (silence rule)",
         "transcript_s": "final transcript ready (Whisper)",
         "first_token_s": "first answer token (LLM)",
         "first_audio_s": "first audio sample out (TTS of first phrase)",
         "voice_to_voice_s": "voice-to-voice (oculi pipeline)",
-        "baseline_voice_to_voice_s": "reference: batch chain, library defaults",
+        "reference_voice_to_voice_s": "reference: streaming chain (whisper → llama stream → TTS of 1st sentence)",
     }
-    for key, label in names.items():
-        t.add_row(label, f"{s[key]['p50']:.3f}", f"{s[key]['p95']:.3f}")
-    console.print(t)
-    console.print(f"[dim]answers started during the end-of-turn silence (held until it was "
-                  f"confirmed): {s['held_answers_used']}/{len(result.turns)}[/]")
-    ratio = s["voice_to_voice_over_baseline_p50"]
-    console.print(f"voice-to-voice p50 [bold]{s['voice_to_voice_s']['p50']:.3f} s[/], "
-                  f"p95 [bold]{s['voice_to_voice_s']['p95']:.3f} s[/]; oculi / reference p50 "
-                  f"[bold]{ratio:.2f}[/]" if ratio else "")
-    if result.wer_real is not None:
-        console.print(f"word error rate on the real recordings: [bold]{100 * result.wer_real:.1f}%[/] "
-                      f"(faster-whisper defaults: {100 * (result.wer_real_baseline or 0):.1f}%)")
+    for group, label in (("real", "real human speech"), ("synthetic", "synthetic speech (hibari)")):
+        g = s[group]
+        if not g["clips"]:
+            continue
+        t = Table(title=f"oculi bench voice — {model_id}, {threads} threads: {label}, {g['clips']} clips "
+                        f"(seconds after the clip's last sample of speech)")
+        t.add_column("stage")
+        t.add_column("p50", justify="right")
+        t.add_column("p95", justify="right")
+        for key, name in names.items():
+            t.add_row(name, f"{g[key]['p50']:.3f}", f"{g[key]['p95']:.3f}")
+        console.print(t)
+        ratio = g["voice_to_voice_over_reference_p50"]
+        console.print(f"{label}: voice-to-voice p50 [bold]{g['voice_to_voice_s']['p50']:.3f} s[/], p95 "
+                      f"[bold]{g['voice_to_voice_s']['p95']:.3f} s[/]; oculi / streaming reference p50 "
+                      f"[bold]{ratio:.2f}[/]; answers held during the silence: {g['held_answers_used']}/{g['clips']}"
+                      if ratio else label)
+    if result.wer_real_streaming is not None:
+        console.print(f"word error rate on the real recordings: streaming (the pipeline's turns) "
+                      f"[bold]{100 * result.wer_real_streaming:.1f}%[/], whole file "
+                      f"{100 * (result.wer_real or 0):.1f}%, faster-whisper transcribe "
+                      f"{100 * (result.wer_real_reference or 0):.1f}%")
         for d in result.wer_detail:
-            console.print(f"  [dim]{d['file']} ({d['channel']}): {100 * d['wer']:.1f}% — {d['oculi']}[/]",
-                          highlight=False)
+            console.print(f"  [dim]{d['clip']}: streaming {100 * d['wer_streaming']:.1f}% "
+                          f"({d['turns']} turns) — {d['streaming']}[/]", highlight=False)
     la = result.load_average
     if la:
         console.print(f"[dim]machine load average during the run: {la[0]:.1f} {la[1]:.1f} {la[2]:.1f}[/]")

@@ -6,8 +6,11 @@ word-level transcript) at 17:00. Questions are written from the photos' referenc
 and the reference transcripts; each names the moment (photo file or words said) that answers
 it, or none when the right answer is "I don't remember seeing that".
 
-Scores: *retrieval* — the expected moment is among the top 3 moments found; *answer* — the
-LLM's answer cites the expected moment (or, for a negative, says it does not remember).
+Score: *retrieval* — the expected moment is among the top 3 moments found (for a negative:
+nothing is found). The relevance gate (`min_similarity` 0.30) was tuned on this day, so it
+is not a fair test of answers: those are scored on the held-out day below
+(`tests/memory/fixtures/heldout_day.json`), by their words against expected facts — citing
+a moment is not answering.
 """
 
 from __future__ import annotations
@@ -194,15 +197,6 @@ def evaluate(
             "expect": q.expect,
             "retrieved": retrieved,
         }
-        if service.engine is not None:
-            ans = service.recall(q.text, now)
-            cited = [c.moment_id for c in ans.citations]
-            if q.expect is None:
-                row["answered"] = ans.answer == NOT_REMEMBERED
-            else:
-                row["answered"] = any(_matches(day, service, q.expect, mid) for mid in cited)
-            row["answer"] = ans.answer
-            row["citations"] = [f"{c.time} {c.thumbnail or ''}" for c in ans.citations]
         rows.append(row)
     n = len(rows)
     result: dict[str, Any] = {
@@ -210,6 +204,132 @@ def evaluate(
         "retrieval_score": sum(r["retrieved"] for r in rows) / n,
         "rows": rows,
     }
-    if service.engine is not None:
-        result["answer_score"] = sum(r["answered"] for r in rows) / n
     return result
+
+
+# --------------------------------------------------------------------------- held-out day
+# tests/memory/fixtures/heldout_day.json: a second day nothing was tuned on. Answers are
+# judged by their words against the facts a person would expect, not by citations.
+
+
+def _wav(path: Path, samples: Any, rate: int) -> Path:
+    """16-bit mono WAV with the standard library (the notes are spoken to a file, then
+    ingested like any recording)."""
+    import wave
+
+    import numpy as np
+
+    pcm = (np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+def heldout_clock(spec: dict[str, Any], hhmm: str) -> datetime:
+    h, m = (int(x) for x in hhmm.split(":"))
+    day = datetime.fromisoformat(spec["date"]).astimezone()
+    return day.replace(hour=h, minute=m, second=0, microsecond=0)
+
+
+def build_heldout_day(
+    service: MemoryService, data: Path, spec: dict[str, Any], say: Any, workdir: Path
+) -> dict[str, int]:
+    """Ingest the held-out day; returns event time ("08:15") → id of the first moment stored
+    for it. `say(text) -> (samples, rate)` speaks the synthetic notes (hibari)."""
+    from oculi.voice.audio_in import read_audio
+
+    store = service.store()
+    observer, blurrer = service._perception()
+    embedder = service._embedder()
+    transcriber = service._transcriber()
+    ids: dict[str, int] = {}
+    for ev in spec["events"]:
+        at = heldout_clock(spec, ev["at"]).timestamp()
+        before = store.conn.execute("SELECT COALESCE(MAX(id), 0) FROM moments").fetchone()[0]
+        if ev["kind"] == "photo":
+            photos = PhotoDaySource(_single(data / "vizwiz_captions" / "images" / ev["file"], workdir), start=at, gap_minutes=1)
+            ingest_frames(store, photos, observer=observer, blurrer=blurrer, embedder=embedder,
+                          settings=service.settings, source_label=ev["file"])
+        else:
+            if ev["kind"] == "note":
+                samples, rate = say(ev["text"])
+                audio = _wav(workdir / f"note-{ev['at'].replace(':', '')}.wav", samples, rate)
+            else:
+                audio = _wav(workdir / f"speech-{ev['at'].replace(':', '')}.wav",
+                             read_audio(data / "speech" / ev["file"], channel=ev.get("channel", "mix")), 16000)
+            ingest_utterances(store, f"heldout:{ev['kind']}:{ev['at']}", transcriber.transcribe(str(audio)),
+                              embedder, offset=at, source_label=ev["kind"])
+        row = store.conn.execute("SELECT MIN(id) FROM moments WHERE id > ?", (before,)).fetchone()
+        if row and row[0]:
+            ids[ev["at"]] = row[0]
+    return ids
+
+
+def _single(photo: Path, workdir: Path) -> Path:
+    """A folder holding just this photo (PhotoDaySource reads folders)."""
+    folder = workdir / f"photo-{photo.stem}"
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / photo.name
+    if not link.exists():
+        link.symlink_to(photo.resolve())
+    return folder
+
+
+def says_time(answer: str, when: datetime) -> bool:
+    """The answer names the moment's clock time (8:15 / 08:15 / 8.15)."""
+    import re
+
+    pattern = rf"\b0?{when.hour}[:.]{when.minute:02d}\b"
+    twelve = when.hour % 12 or 12
+    return bool(re.search(pattern, answer) or re.search(rf"\b{twelve}[:.]{when.minute:02d}\s*(am|pm|a\.m|p\.m)", answer, re.I))
+
+
+def evaluate_heldout(service: MemoryService, spec: dict[str, Any], ids: dict[str, int]) -> dict[str, Any]:
+    """Retrieval (the moment among the top 3), and the answer judged by its words: every fact
+    stated (any of its phrasings), and the moment's time said. Negatives pass only with
+    "I don't remember"."""
+    from oculi.evaluation.match import mentions_any
+
+    now = heldout_clock(spec, spec["now"])
+    rows = []
+    for q in spec["questions"]:
+        found = service.recaller().retrieve(q["question"], now)
+        top = [h.moment.id for h in found.hits[:3]]
+        moment = q["moment"]
+        row: dict[str, Any] = {"question": q["question"], "moment": moment}
+        if moment is None:
+            row["retrieved"] = not found.hits
+        else:
+            mid = ids.get(moment)
+            # a recording may be stored as several moments: any of this event's counts
+            nxt = min([v for v in ids.values() if mid is not None and v > mid], default=10**12)
+            row["retrieved"] = mid is not None and any(mid <= t < nxt for t in top)
+        if service.engine is not None:
+            ans = service.recall(q["question"], now)
+            row["answer"] = ans.answer
+            if moment is None:
+                row["answered"] = ans.answer == NOT_REMEMBERED
+                row["timed"] = None
+            else:
+                row["answered"] = all(mentions_any(ans.answer, alts) for alts in q["facts"])
+                row["timed"] = says_time(ans.answer, heldout_clock(spec, moment))
+            row["answer_ms"] = round(ans.answer_ms)
+        rows.append(row)
+    pos = [r for r in rows if r["moment"] is not None]
+    neg = [r for r in rows if r["moment"] is None]
+    out: dict[str, Any] = {
+        "questions": len(rows),
+        "answerable": len(pos),
+        "retrieval": f"{sum(r['retrieved'] for r in pos)}/{len(pos)}",
+        "negatives_retrieved_nothing": f"{sum(r['retrieved'] for r in neg)}/{len(neg)}",
+        "rows": rows,
+    }
+    if service.engine is not None:
+        out["answers_state_the_facts"] = f"{sum(r['answered'] for r in pos)}/{len(pos)}"
+        out["answers_say_the_time"] = f"{sum(bool(r['timed']) for r in pos)}/{len(pos)}"
+        out["negatives_not_remembered"] = f"{sum(r['answered'] for r in neg)}/{len(neg)}"
+        out["answer_score"] = sum(r["answered"] for r in rows) / len(rows)
+    return out

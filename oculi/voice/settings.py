@@ -16,7 +16,10 @@ class VoiceSettings(BaseModel):
     vad_threshold: float = Field(0.5, ge=0.05, le=0.95, description="speech probability that counts as voice")
     end_of_turn_silence_ms: int = Field(400, ge=100, le=5000, description="silence that ends the user's turn")
     min_speech_ms: int = Field(96, ge=32, description="voiced audio needed before a turn (or barge-in) starts")
-    pre_speech_ms: int = Field(300, ge=0, description="audio kept from before the detected onset")
+    pre_speech_ms: int = Field(
+        400, ge=0,
+        description="audio kept from before the detected onset (faster-whisper pads its VAD chunks by 400 ms; with 300 Whisper misheard the first words of real speech)",
+    )
     max_turn_s: float = Field(30.0, ge=1.0, description="a turn longer than this is cut and transcribed")
 
     # speech-to-text

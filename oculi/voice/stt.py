@@ -130,5 +130,24 @@ class WhisperSTT:
         avg_logprob = result.scores[0] / max(1, len(ids)) if result.scores else 0.0
         if result.no_speech_prob > 0.6 and avg_logprob < -0.5:
             return ""
-        text_ids = [i for i in ids if i < self.tokenizer.timestamp_begin]
-        return self.tokenizer.decode(text_ids).strip()
+        return self.tokenizer.decode(self._text_within(ids, len(audio) / SAMPLE_RATE)).strip()
+
+    def _text_within(self, ids: list[int], duration_s: float) -> list[int]:
+        """The text tokens of the segments that start inside the audio.
+
+        Decoding runs on the audio plus padding, and Whisper often closes its segment at the
+        padded end and opens another there, repeating the turn's first words (a partial
+        transcript read "He began a confused complaint … curtain. He began a confused
+        complaint …"). Nothing can start after the audio ends: a segment whose opening
+        timestamp is at or past the end (less 0.2 s) ends the transcript."""
+        begin = self.tokenizer.timestamp_begin
+        text: list[int] = []
+        open_segment = False
+        for i in ids:
+            if i < begin:
+                text.append(i)
+                continue
+            if not open_segment and (i - begin) * 0.02 >= duration_s - 0.2:
+                break
+            open_segment = not open_segment
+        return text

@@ -1,5 +1,6 @@
-"""The memory evaluation on the real shared data (a day of photos, speech and the Aria
-recording). Slow: OCR of 25 photos and Whisper on two recordings; prints the score."""
+"""The memory retrieval evaluation on the real shared data (a day of photos, speech and the
+Aria recording). Slow: OCR of 25 photos and Whisper on two recordings; prints the score.
+Answers are judged on the held-out day instead (test_heldout.py): the gate was tuned here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from oculi.memory.evaluation import QUESTIONS, build_day, evaluate
+from oculi.memory.evaluation import build_day, evaluate
 from oculi.memory.service import MemoryService
 
 DATE = datetime(2026, 11, 23).astimezone()
@@ -35,17 +36,3 @@ def test_retrieval_finds_the_right_moments(built) -> None:
     negatives = [r for r in result["rows"] if r["expect"] is None]
     assert all(r["retrieved"] for r in negatives)  # nothing invented for what never happened
     assert result["retrieval_score"] >= 0.75, result
-
-
-@pytest.mark.slow
-@pytest.mark.default_model
-@pytest.mark.eval
-def test_answers_cite_the_right_moments(built, default_engine) -> None:
-    svc, day = built
-    svc.engine = default_engine
-    result = evaluate(svc, day, NOW)
-    print(json.dumps({k: v for k, v in result.items() if k != "rows"}))
-    for row in result["rows"]:
-        print(("PASS " if row["answered"] else "FAIL ") + row["question"] + " → " + row["answer"])
-    assert result["answer_score"] >= 0.6, result
-    assert len(result["rows"]) == len(QUESTIONS)

@@ -1,0 +1,1 @@
+"""Shared pieces of the answer-quality evaluations (matching answers against expectations)."""
