@@ -50,6 +50,7 @@ HOW_MANY = re.compile(r"\bhow many (\w+(?: \w+)?)", re.IGNORECASE)
 ASKS_ABOUT_PEOPLE = re.compile(r"\b(people|person|persons|anyone|anybody|someone|somebody|who|faces?)\b", re.IGNORECASE)
 PEOPLE_WORDS = {"people", "persons", "person", "faces", "face", "men", "women", "kids", "children", "humans"}
 STRAY_TEXT_CHARS = 6  # on a poor frame, fewer letters and digits than this are noise, not text
+CONFIDENT_READ = 0.95  # ...unless the reader was this sure of a line (a short sign on a white card)
 
 
 def findings(p: Perception, has_detector: bool, caption: str | None = None, question: str = "") -> str:
@@ -106,7 +107,9 @@ def readable_text(p: Perception) -> list[TextLine]:
     """The lines worth quoting. On a poor frame a few stray characters (a "7" read from glare)
     are noise: quoting them would describe an unreadable photo."""
     q = p.quality
-    if q is not None and q.problems and sum(ch.isalnum() for t in p.text for ch in t.text) < STRAY_TEXT_CHARS:
+    if q is None or not q.problems or any(t.score >= CONFIDENT_READ for t in p.text):
+        return p.text  # a line read with confidence is text, however bright the card around it
+    if sum(ch.isalnum() for t in p.text for ch in t.text) < STRAY_TEXT_CHARS:
         return []
     return p.text
 
