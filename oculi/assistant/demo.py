@@ -115,12 +115,8 @@ class Demo:
             elif isinstance(ev, TurnDone):
                 turn.answer = ev.answer
 
-        def on_tool(ev: object) -> None:
-            name = getattr(ev, "name", None)
-            if getattr(ev, "type", "") == "tool_call" and name:
-                turn.tools.append(name)
-
-        agent = VoiceTurns(assistant, on_event=on_tool)  # type: ignore[arg-type]
+        agent = VoiceTurns(assistant)  # type: ignore[arg-type]
+        before = len(assistant.history)  # type: ignore[attr-defined]
         pipeline = VoicePipeline(settings=voice, vad=models.new_vad(), stt=models.stt,
                                  tts=models.tts, agent=agent, sink=WavSink(wav), on_event=on_event,
                                  realtime_output=False)
@@ -132,6 +128,8 @@ class Demo:
         finally:
             pipeline.close()
         turn.seconds = time.perf_counter() - t0
+        turn.tools = [c.name for m in assistant.history[before:]  # type: ignore[attr-defined]
+                      for c in m.tool_calls]
         return turn
 
     def _on_assistant(self, ev: AssistantEvent) -> None:

@@ -22,7 +22,7 @@ from oculi.config import LLMSettings, Settings
 from oculi.llm.engine import GenerationOptions
 from oculi.paths import Paths
 from oculi.tools.builtins.perception import Backends
-from oculi.tools.notify import FanoutNotifier, LogNotifier
+from oculi.tools.notify import FanoutNotifier
 from oculi.tools.registry import Confirm, ToolRegistry
 from oculi.tools.runtime import ToolRuntime
 
@@ -55,8 +55,9 @@ class AssistantHost:
             notifier=self.notifier, backends=backends, run_scheduler=run_scheduler,
             connect=connect,
         )
-        self._log = LogNotifier()
-        self.notifier.subscribe(self._log)  # nobody listening still leaves a trace
+        # nobody listening still leaves a trace (at info level: the sessions speak it)
+        self.notifier.subscribe_until(
+            lambda n: log.info("%s (%s)", n.text, "late" if n.late_seconds > 5 else "on time"))
 
     def _backends(self, engine: Callable[[], Any] | None, camera: str | None) -> Backends:
         from oculi.tools.backends import build_backends

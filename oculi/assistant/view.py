@@ -47,6 +47,9 @@ def view_note(perception: Perception, has_detector: bool, caption: str | None = 
     """
     lines = findings(perception, has_detector, caption, question="what is in front of me")
     lines = lines.replace('\nAnswer "', '\nIf asked about the view, answer "')
+    quoted = sum(1 for line in lines.splitlines() if line.startswith('"'))
+    if quoted > 1:  # small models quote the first line and stop; the count makes them go on
+        lines = lines.replace("\nText:\n", f"\nText ({quoted} lines, quote all):\n", 1)
     return f"{VIEW_HEADER}\n{lines}"
 
 

@@ -17,6 +17,7 @@ from oculi.paths import Paths
 from oculi.system.endpoint import probe_endpoint
 from oculi.system.machine import MachineFacts, package_version
 
+
 def vision_line(vision) -> str:
     """'vision: default detector (yolov3-tiny); next: …' for doctor and models list."""
     line = f"[bold]vision[/]: level {vision.level}/3, {vision.describe()}"

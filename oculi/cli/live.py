@@ -12,7 +12,7 @@ from oculi.cli.console import console, err_console
 
 GO_LIVE = (
     "To go live: `oculi live` on a machine with a camera and a microphone "
-    '(pip install -e ".[audio]" and Debian\'s libportaudio2), or `oculi serve` and open '
+    '(pip install -e ".\\[audio]" and Debian\'s libportaudio2), or `oculi serve` and open '
     "http://127.0.0.1:8000/hud in a browser (its camera and microphone; glasses use the "
     "same /v1/realtime socket)."
 )

@@ -59,9 +59,9 @@ def serve(
     tls_key: Annotated[Path | None, typer.Option(help="the PEM private key of --tls-cert")] = None,
 ) -> None:
     """Serve the assistant over HTTP (OpenAI-compatible). Ctrl-C stops it gracefully."""
+    from oculi.paths import Paths
     from oculi.server import ServerSettings, create_app
     from oculi.server.loading import load_backends
-    from oculi.paths import Paths
     from oculi.server.run import bind_socket, serve_app
     from oculi.server.tls import resolve
 
