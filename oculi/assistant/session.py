@@ -30,7 +30,7 @@ from oculi.agent.loop import Agent, ChatEngine
 from oculi.agent.prompt import turn_line
 from oculi.assistant.events import AssistantEvent, NotificationFired
 from oculi.assistant.prompt import Capabilities, assistant_system
-from oculi.assistant.view import NO_PICTURE, VIEW_HEADER, CurrentView, ViewSnapshot
+from oculi.assistant.view import NO_CAMERA, NO_PICTURE, VIEW_HEADER, CurrentView, ViewSnapshot
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import ChatMessage
 from oculi.tools.notify import Notification
@@ -244,7 +244,7 @@ class Assistant:
         """The camera note of a turn: the frame's findings, or that no picture came yet."""
         if context.view is not None:
             return context.view.note
-        return NO_PICTURE if self.view is not None else None
+        return NO_PICTURE if self.view is not None else NO_CAMERA
 
     @staticmethod
     def _last_note(history: list[ChatMessage]) -> str | None:

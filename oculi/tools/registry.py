@@ -43,7 +43,8 @@ Confirm = Callable[[ConfirmationRequest], bool]
 
 
 def _error_text(code: str, message: str, hint: str | None = None) -> str:
-    body: dict[str, str] = {"error": code, "message": message}
+    # "done": false first: a small model reading a failed call otherwise reports success
+    body: dict[str, object] = {"done": False, "error": code, "message": message}
     if hint:
         body["hint"] = hint
     return json.dumps(body, ensure_ascii=False)
