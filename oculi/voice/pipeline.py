@@ -103,6 +103,7 @@ class VoicePipeline:
         self.turns = TurnDetector(vad, settings)
         self.stt, self.tts, self.agent, self.sink = stt, tts, agent, sink
         self.gate = gate or ListenGate("open", settings)
+        self.turns.hold = lambda: self.gate.held
         if self.gate.mode == "wake_word" and wake is None:
             raise OculiError("wake-word mode needs a wake-word detector", code="voice_config_invalid",
                              hint="pass a WakeWordDetector, or use push-to-talk / open mode")

@@ -9,6 +9,7 @@ of voice, so a click is not a turn) and "turn ended" (after `end_of_turn_silence
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -83,6 +84,9 @@ class TurnDetector:
         pre = max(self.start_frames, round(settings.pre_speech_ms * SAMPLE_RATE / 1000 / FRAME))
         self._pre: deque[tuple[np.ndarray, float]] = deque(maxlen=pre)
         self._pending = np.zeros(0, np.float32)
+        # While this says so (a push-to-talk button held), silence does not end the turn:
+        # the wearer pauses mid-sentence, and the release ends it.
+        self.hold: Callable[[], bool] = lambda: False
         self.reset()
 
     def reset(self) -> None:
@@ -151,7 +155,8 @@ class TurnDetector:
             self._last_voiced_at = at
         else:
             self._silent_run += 1
-        if self._silent_run >= self.end_frames or len(self._utterance) >= self.max_frames:
+        ended_by_silence = self._silent_run >= self.end_frames and not self.hold()
+        if ended_by_silence or len(self._utterance) >= self.max_frames:
             audio = self.utterance()
             ended = self._last_voiced_at
             self.speaking = False

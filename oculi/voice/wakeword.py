@@ -96,6 +96,11 @@ class ListenGate:
         self._held = False
 
     @property
+    def held(self) -> bool:
+        """The push-to-talk button is down (the turn lasts until it is released)."""
+        return self.mode == "push_to_talk" and self._held
+
+    @property
     def is_open(self) -> bool:
         if self.mode == "open":
             return True
