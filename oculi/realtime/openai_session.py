@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from oculi.agent.events import AgentDone, AnswerDelta
+from oculi.agent.events import AgentDone, AnswerDelta, ToolCallStarted
 from oculi.assistant import Assistant, CurrentView
 from oculi.assistant.prompt import assistant_system
 from oculi.assistant.session import TurnResult
@@ -100,6 +100,9 @@ class OpenAIRealtimeSession:
         self._frames = 0
         self._counted = False
         self._answers: dict[str, str] = {}  # assistant item id → its transcript (truncate)
+        self._calls: dict[str, str] = {}  # call_id → tool name, awaiting function_call_output
+        self._resume = False  # a function_call_output came: the next response goes on from it
+        self._tools: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ sending
     def emit(self, event: dict[str, Any]) -> None:
@@ -245,9 +248,12 @@ class OpenAIRealtimeSession:
             raise EventError("only turn_detection null (the client commits the audio) is "
                              "supported on this server", code="unsupported_value",
                              param="session.audio.input.turn_detection")
-        if cfg.tools:
-            raise EventError("client-declared tools are not supported yet",
-                             code="unsupported_value", param="session.tools")
+        server_tools = {t.name for t in self.assistant.registry.tools()} if self.assistant else set()
+        for i, tool in enumerate(cfg.tools or ()):
+            if tool.name in server_tools:
+                raise EventError(f"'{tool.name}' is the name of one of oculi's own tools",
+                                 code="invalid_value", param=f"session.tools.{i}.name",
+                                 hint="give the client tool another name")
         if cfg.output_modalities is not None and len(cfg.output_modalities) != 1:
             raise EventError('output_modalities is ["text"] or ["audio"] (audio comes with its '
                              "transcript)", code="invalid_value", param="session.output_modalities")
@@ -256,6 +262,12 @@ class OpenAIRealtimeSession:
             self.assistant.agent.system = assistant_system(cfg.instructions, self.assistant.caps)
         if cfg.output_modalities is not None:
             self.modalities = list(cfg.output_modalities)
+        if cfg.tools is not None and self.assistant is not None:
+            self._tools = [t.model_dump(exclude_none=True) for t in cfg.tools]
+            self.assistant.agent.client_tools = {t.name: {"type": "function", "function": {
+                "name": t.name, "description": t.description or "",
+                "parameters": t.parameters or {"type": "object", "properties": {}}}}
+                for t in cfg.tools}
         if audio is not None and audio.input is not None and "transcription" in audio.input.model_fields_set:
             t = audio.input.transcription
             self.transcription = None if t is None else {"model": t.model or "whisper"}
@@ -268,7 +280,7 @@ class OpenAIRealtimeSession:
             "audio": {"input": {"format": pcm, "transcription": self.transcription,
                                 "turn_detection": None, "noise_reduction": None},
                       "output": {"format": pcm, "voice": "hibari", "speed": 1.0}},
-            "tools": [], "tool_choice": "auto", "max_output_tokens": "inf",
+            "tools": self._tools, "tool_choice": "auto", "max_output_tokens": "inf",
         }
 
     # ------------------------------------------------------------------ input audio
@@ -327,9 +339,16 @@ class OpenAIRealtimeSession:
     # ------------------------------------------------------------------ items
     async def _create_item(self, event: ItemCreate) -> None:
         item = event.item
-        if not isinstance(item, MessageItem):
-            raise EventError("function_call_output needs a function call, and client tools "
-                             "are not supported yet", code="unsupported_value", param="item.type")
+        if not isinstance(item, MessageItem):  # a function_call_output
+            name = self._calls.pop(item.call_id, None)
+            if name is None or self.assistant is None:
+                raise EventError(f"no function call '{item.call_id[:64]}' is waiting for its "
+                                 "output", code="invalid_value", param="item.call_id")
+            self.assistant.add_tool_result(item.call_id, name, item.output)
+            self._resume = True
+            self._item_added({"id": item.id or new_id("item"), "type": "function_call_output",
+                              "call_id": item.call_id, "output": item.output})
+            return
         if item.role != "user":
             raise EventError(f"only user messages can be added (a '{item.role}' message would "
                              "be put in the model's mouth); use session.update instructions",
@@ -423,7 +442,7 @@ class OpenAIRealtimeSession:
 
     async def _respond(self, pending: list[Awaitable[str] | str], modality: str,
                        metadata: dict[str, str] | None) -> None:
-        rid, item_id = new_id("resp"), new_id("item")
+        rid = new_id("resp")
         base = {"object": "realtime.response", "id": rid, "conversation_id": self.id,
                 "output_modalities": [modality], "metadata": metadata,
                 "audio": {"output": {"format": {"type": "audio/pcm", "rate": OUTPUT_RATE},
@@ -443,49 +462,28 @@ class OpenAIRealtimeSession:
                     "type": "failed", "error": {"type": "invalid_request_error", "code": exc.code}}}))
             return
         question = " ".join(words).strip()
-        if not question:
-            self._error(EventError("nothing to answer: add a user message or commit audio "
-                                   "before response.create", code="no_user_input"))
+        resume, self._resume = self._resume and not question, False
+        if not question and not resume:
+            self._error(EventError("nothing to answer: add a user message, commit audio or "
+                                   "add a function_call_output before response.create",
+                                   code="no_user_input"))
             self.emit(server_event("response.done", response={**base, "status": "failed",
                                                                "output": []}))
             return
         assert self.assistant is not None and self.models is not None
-        answer = _Answer(self, rid, item_id, modality, self.models)
-        where = {"response_id": rid, "item_id": item_id, "output_index": 0, "content_index": 0}
-        part_type = "output_audio" if modality == "audio" else "output_text"
-        item = {"id": item_id, "object": "realtime.item", "type": "message", "role": "assistant",
-                "status": "in_progress", "content": []}
-        self.emit(server_event("response.output_item.added", response_id=rid, output_index=0,
-                               item=item))
-        self.emit(server_event("conversation.item.added", item=item,
-                               previous_item_id=self._last_item))
-        self._last_item = item_id
-        self.emit(server_event("response.content_part.added", **where,
-                               part={"type": part_type, "text": "", "transcript": ""}))
-        done = await asyncio.to_thread(answer.run, question, self._cancel)
-        text = answer.said
+        answer = _Answer(self, rid, modality, self.models)
+        done = await asyncio.to_thread(answer.run, question, self._cancel, resume)
         status = "cancelled" if self._cancel.is_set() else "completed"
-        if modality == "audio":
-            self.emit(server_event("response.output_audio.done", **where))
-            self.emit(server_event("response.output_audio_transcript.done", **where,
-                                   transcript=text))
-            content = {"type": "output_audio", "transcript": text}
-            self._answers[item_id] = text
-        else:
-            self.emit(server_event("response.output_text.done", **where, text=text))
-            content = {"type": "output_text", "text": text}
-        self.emit(server_event("response.content_part.done", **where, part=content))
-        item = {**item, "status": "completed" if status == "completed" else "incomplete",
-                "content": [content]}
-        self.emit(server_event("response.output_item.done", response_id=rid, output_index=0,
-                               item=item))
-        self.emit(server_event("conversation.item.done", item=item))
+        if answer.message is not None:
+            self._finish_message(answer)
+        for call in answer.calls:
+            self._calls[call["call_id"]] = call["name"]
         usage = done.usage if done is not None else None
         details: dict[str, Any] | None = None
         if status == "cancelled":
             details = {"type": "cancelled", "reason": "client_cancelled"}
         self.emit(server_event("response.done", response={
-            **base, "status": status, "status_details": details, "output": [item],
+            **base, "status": status, "status_details": details, "output": answer.output,
             "usage": None if usage is None else {
                 "total_tokens": usage.total_tokens, "input_tokens": usage.prompt_tokens,
                 "output_tokens": usage.completion_tokens,
@@ -495,19 +493,82 @@ class OpenAIRealtimeSession:
                 "output_token_details": {"text_tokens": usage.completion_tokens,
                                          "audio_tokens": 0}}}))
 
+    def _finish_message(self, answer: _Answer) -> None:
+        """The done events of the answer's message item (its words, or their audio)."""
+        item, where, text = answer.message, answer.where, answer.said
+        assert item is not None
+        if answer.modality == "audio":
+            self.emit(server_event("response.output_audio.done", **where))
+            self.emit(server_event("response.output_audio_transcript.done", **where,
+                                   transcript=text))
+            content = {"type": "output_audio", "transcript": text}
+            self._answers[item["id"]] = text
+        else:
+            self.emit(server_event("response.output_text.done", **where, text=text))
+            content = {"type": "output_text", "text": text}
+        self.emit(server_event("response.content_part.done", **where, part=content))
+        item.update(status="incomplete" if self._cancel.is_set() else "completed",
+                    content=[content])
+        self.emit(server_event("response.output_item.done", response_id=answer.rid,
+                               output_index=where["output_index"], item=item))
+        self.emit(server_event("conversation.item.done", item=item))
+
 
 class _Answer:
-    """One response on worker threads: the assistant's words as deltas, and (audio) each
-    sentence synthesised by hibari on a second thread while the model goes on writing."""
+    """One response on worker threads: the assistant's words as deltas, (audio) each
+    sentence synthesised by hibari on a second thread while the model goes on writing, and
+    calls of client-declared tools as function_call items handed to the client."""
 
-    def __init__(self, session: OpenAIRealtimeSession, rid: str, item_id: str, modality: str,
+    def __init__(self, session: OpenAIRealtimeSession, rid: str, modality: str,
                  models: RealtimeModels) -> None:
-        self.s, self.modality, self.models = session, modality, models
-        self.where = {"response_id": rid, "item_id": item_id, "output_index": 0,
-                      "content_index": 0}
+        self.s, self.rid, self.modality, self.models = session, rid, modality, models
+        self.where: dict[str, Any] = {}
+        self.message: dict[str, Any] | None = None  # the assistant message item, once it speaks
+        self.output: list[dict[str, Any]] = []
+        self.calls: list[dict[str, Any]] = []
         self.said = ""
 
-    def run(self, question: str, cancel: threading.Event) -> AgentDone | None:
+    def _emit(self, type_: str, **fields: Any) -> None:
+        self.s.emit_threadsafe(server_event(type_, **fields))
+
+    def _item_added(self, item: dict[str, Any]) -> int:
+        index = len(self.output)
+        self.output.append(item)
+        self._emit("response.output_item.added", response_id=self.rid, output_index=index,
+                   item=item)
+        self._emit("conversation.item.added", item=item, previous_item_id=self.s._last_item)
+        self.s._last_item = item["id"]
+        return index
+
+    def _start_message(self) -> None:
+        item_id = new_id("item")
+        self.message = {"id": item_id, "object": "realtime.item", "type": "message",
+                        "role": "assistant", "status": "in_progress", "content": []}
+        index = self._item_added(self.message)
+        self.where = {"response_id": self.rid, "item_id": item_id, "output_index": index,
+                      "content_index": 0}
+        part = "output_audio" if self.modality == "audio" else "output_text"
+        self._emit("response.content_part.added", **self.where,
+                   part={"type": part, "text": "", "transcript": ""})
+
+    def _function_call(self, ev: ToolCallStarted) -> None:
+        arguments = ev.arguments if isinstance(ev.arguments, str) else json.dumps(ev.arguments)
+        item_id = new_id("item")
+        item = {"id": item_id, "object": "realtime.item", "type": "function_call",
+                "status": "in_progress", "name": ev.name, "call_id": ev.call_id, "arguments": ""}
+        index = self._item_added(item)
+        where = {"response_id": self.rid, "item_id": item_id, "output_index": index,
+                 "call_id": ev.call_id}
+        self._emit("response.function_call_arguments.delta", **where, delta=arguments)
+        self._emit("response.function_call_arguments.done", **where, name=ev.name,
+                   arguments=arguments)
+        item.update(status="completed", arguments=arguments)
+        self._emit("response.output_item.done", response_id=self.rid, output_index=index,
+                   item=item)
+        self._emit("conversation.item.done", item=item)
+        self.calls.append(item)
+
+    def run(self, question: str, cancel: threading.Event, resume: bool) -> AgentDone | None:
         s, assistant = self.s, self.s.assistant
         assert assistant is not None
         audio = self.modality == "audio"
@@ -520,13 +581,19 @@ class _Answer:
         chunker = SentenceChunker(s.runtime.voice.min_chunk_chars, s.runtime.voice.first_chunk_words)
         context = assistant.prepare()
         result = TurnResult(question, context, None)
+        events = assistant.resume(cancel, result) if resume else \
+            assistant.turn(question, cancel, context, result)
         try:
-            for ev in assistant.turn(question, cancel, context, result):
+            for ev in events:
                 if isinstance(ev, AnswerDelta) and ev.text:
+                    if self.message is None:
+                        self._start_message()
                     self.said += ev.text
-                    s.emit_threadsafe(server_event(delta_type, **self.where, delta=ev.text))
+                    self._emit(delta_type, **self.where, delta=ev.text)
                     for piece in chunker.push(ev.text) if audio else ():
                         sentences.put(piece)
+                elif isinstance(ev, ToolCallStarted) and ev.name in assistant.agent.client_tools:
+                    self._function_call(ev)
         except OculiError as exc:
             s.loop.call_soon_threadsafe(s._error, exc, None)
         finally:
@@ -535,6 +602,8 @@ class _Answer:
             sentences.put(None)
             if speaker is not None:
                 speaker.join()
+        if self.calls and self.message is not None and not self.said.strip():
+            self.output.remove(self.message)  # only whitespace before the call
         assistant.commit(result, heard=self.said)
         return result.done
 
