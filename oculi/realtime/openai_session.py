@@ -11,8 +11,10 @@ memory. This module only maps the API's events to it:
                                          └─► chunker ► hibari ► response.output_audio.delta
                                                                + output_audio_transcript.delta
 
-Turn detection is the client's (`turn_detection: null`): audio is answered after `commit`
-and `response.create`, as in OpenAI's manual mode. Fields oculi cannot honour are refused
+Turn detection starts as the client's (`turn_detection: null`: audio is answered after
+`commit` and `response.create`); `server_vad` runs oculi's Silero VAD and end-of-turn rule
+(`TurnDetector`) on a worker thread, commits each spoken turn, answers it, and cancels an
+answer the user talks over (barge-in, `status_details.reason: turn_detected`). Fields oculi cannot honour are refused
 with an `error` event naming them; a bad event never ends the session. Inference, speech
 recognition, synthesis and perception all run on worker threads, never on the event loop.
 """
@@ -28,13 +30,17 @@ import logging
 import queue
 import threading
 from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from oculi.agent.events import AgentDone, AnswerDelta, ToolCallStarted
+from oculi.agent.prompt import system_prompt
 from oculi.assistant import Assistant, CurrentView
+from oculi.assistant.host import _custom_system
 from oculi.assistant.prompt import assistant_system
 from oculi.assistant.session import TurnResult
 from oculi.errors import OculiError
@@ -63,6 +69,7 @@ from oculi.vision.frame import Frame
 from oculi.voice.audio_in import float_to_pcm16, pcm16_to_float, resample
 from oculi.voice.sources import StreamResampler
 from oculi.voice.tts import SentenceChunker
+from oculi.voice.vad import TurnDetector, VadEvent
 
 log = logging.getLogger("oculi.realtime")
 
@@ -103,6 +110,13 @@ class OpenAIRealtimeSession:
         self._calls: dict[str, str] = {}  # call_id → tool name, awaiting function_call_output
         self._resume = False  # a function_call_output came: the next response goes on from it
         self._tools: list[dict[str, Any]] = []
+        self._turn_detection: dict[str, Any] | None = None
+        self._detector: TurnDetector | None = None  # server_vad: oculi's VAD + end-of-turn rule
+        self._vad_x: ThreadPoolExecutor | None = None
+        self._audio_s = 0.0  # seconds of input audio received (the VAD's clock)
+        self._speech_item: str | None = None
+        self._cancel_reason = "client_cancelled"
+        self._base_system: str | None = None
 
     # ------------------------------------------------------------------ sending
     def emit(self, event: dict[str, Any]) -> None:
@@ -156,15 +170,14 @@ class OpenAIRealtimeSession:
         except OculiError as exc:
             self._error(exc)
             return False
-        perceiver = self.models.perceiver
-        if perceiver is not None:  # input_image parts become the assistant's view
-            self.view = CurrentView(has_detector=bool(getattr(perceiver, "has_objects", False)),
-                                    max_age_s=float("inf"))
         host = rt.assistant_host(self.loop)
         assert rt.chat is not None
-        self.assistant = host.session(ScheduledEngine(rt.chat, self.loop), view=self.view,
+        # No view until the first input_image: a client that sends no pictures has no camera,
+        # and the model is told so (the camera instructions would only distract it).
+        self.assistant = host.session(ScheduledEngine(rt.chat, self.loop), view=None,
                                       live_memory=rt.settings.live_memory,
                                       max_tokens=rt.voice.max_answer_tokens)
+        self._base_system = _custom_system(host.settings.llm)
         self.emit(server_event("session.created", session=self._session_dict()))
         return True
 
@@ -173,6 +186,8 @@ class OpenAIRealtimeSession:
         if self._response is not None:
             with contextlib.suppress(asyncio.TimeoutError, Exception):
                 await asyncio.wait_for(asyncio.shield(self._response), 30)
+        if self._vad_x is not None:
+            self._vad_x.shutdown(wait=False, cancel_futures=True)
         if self.assistant is not None:
             assistant, self.assistant = self.assistant, None
             await asyncio.to_thread(assistant.close)
@@ -244,10 +259,21 @@ class OpenAIRealtimeSession:
                 raise EventError(f"only audio/pcm at {OUTPUT_RATE} Hz is supported, not "
                                  f"{fmt.type or 'audio/pcm'} at {fmt.rate or OUTPUT_RATE} Hz",
                                  code="unsupported_value", param=param)
-        if audio is not None and audio.input is not None and audio.input.turn_detection is not None:
-            raise EventError("only turn_detection null (the client commits the audio) is "
-                             "supported on this server", code="unsupported_value",
-                             param="session.audio.input.turn_detection")
+        td = audio.input.turn_detection if audio is not None and audio.input is not None else None
+        if td is not None:
+            for name in ("idle_timeout_ms", "eagerness"):
+                if getattr(td, name) is not None:
+                    raise EventError(f"turn_detection.{name} is not supported",
+                                     code="unsupported_value",
+                                     param=f"session.audio.input.turn_detection.{name}")
+            if td.type != "server_vad":
+                raise EventError("turn_detection is null or server_vad (oculi's VAD and "
+                                 "end-of-turn rule)", code="unsupported_value",
+                                 param="session.audio.input.turn_detection.type")
+            if td.silence_duration_ms is not None and not 100 <= td.silence_duration_ms <= 5000:
+                raise EventError("silence_duration_ms is between 100 and 5000",
+                                 code="invalid_value",
+                                 param="session.audio.input.turn_detection.silence_duration_ms")
         server_tools = {t.name for t in self.assistant.registry.tools()} if self.assistant else set()
         for i, tool in enumerate(cfg.tools or ()):
             if tool.name in server_tools:
@@ -259,9 +285,11 @@ class OpenAIRealtimeSession:
                              "transcript)", code="invalid_value", param="session.output_modalities")
         if cfg.instructions is not None and self.assistant is not None:
             self.instructions = cfg.instructions
-            self.assistant.agent.system = assistant_system(cfg.instructions, self.assistant.caps)
+            self._apply_system()
         if cfg.output_modalities is not None:
             self.modalities = list(cfg.output_modalities)
+        if audio is not None and audio.input is not None and "turn_detection" in audio.input.model_fields_set:
+            self._set_turn_detection(td)
         if cfg.tools is not None and self.assistant is not None:
             self._tools = [t.model_dump(exclude_none=True) for t in cfg.tools]
             self.assistant.agent.client_tools = {t.name: {"type": "function", "function": {
@@ -272,13 +300,21 @@ class OpenAIRealtimeSession:
             t = audio.input.transcription
             self.transcription = None if t is None else {"model": t.model or "whisper"}
 
+    def _apply_system(self) -> None:
+        """The assistant's instructions for what this session has now: the client's
+        `instructions` (else the server's) as the identity, then camera and memory lines."""
+        assert self.assistant is not None
+        base = self.instructions or self._base_system
+        self.assistant.agent.system = system_prompt(assistant_system(base, self.assistant.caps))
+
     def _session_dict(self) -> dict[str, Any]:
         pcm = {"type": "audio/pcm", "rate": OUTPUT_RATE}
         return {
             "type": "realtime", "object": "realtime.session", "id": self.id, "model": self.model,
             "instructions": self.instructions or "", "output_modalities": self.modalities,
             "audio": {"input": {"format": pcm, "transcription": self.transcription,
-                                "turn_detection": None, "noise_reduction": None},
+                                "turn_detection": self._turn_detection,
+                                "noise_reduction": None},
                       "output": {"format": pcm, "voice": "hibari", "speed": 1.0}},
             "tools": self._tools, "tool_choice": "auto", "max_output_tokens": "inf",
         }
@@ -294,10 +330,89 @@ class OpenAIRealtimeSession:
             raise EventError(f"the input audio buffer holds at most {MAX_BUFFER_S:.0f} s; this "
                              "chunk was dropped", code="input_audio_buffer_full",
                              hint="commit or clear the buffer")
+        self._audio_s += len(samples) / 16_000
+        if self._detector is not None and self._vad_x is not None:  # the VAD keeps the turn
+            fut = self.loop.run_in_executor(self._vad_x, self._detector.push, samples, self._audio_s)
+            fut.add_done_callback(self._on_vad)
+            return
         self._buffer.append(samples)
         self._buffered += len(samples)
 
+    # ------------------------------------------------------------------ server_vad
+    def _set_turn_detection(self, td: Any) -> None:
+        if td is None:
+            self._turn_detection, self._detector = None, None
+            return
+        assert self.models is not None
+        voice = self.runtime.voice
+        update: dict[str, Any] = {}
+        if td.silence_duration_ms is not None:
+            update["end_of_turn_silence_ms"] = td.silence_duration_ms
+        if td.prefix_padding_ms is not None:
+            update["pre_speech_ms"] = max(0, td.prefix_padding_ms)
+        if td.threshold is not None:
+            update["vad_threshold"] = min(0.95, max(0.05, td.threshold))
+        voice = voice.model_copy(update=update)
+        self._turn_detection = {
+            "type": "server_vad", "threshold": voice.vad_threshold,
+            "silence_duration_ms": voice.end_of_turn_silence_ms,
+            "prefix_padding_ms": voice.pre_speech_ms,
+            "create_response": td.create_response is not False,
+            "interrupt_response": td.interrupt_response is not False, "idle_timeout_ms": None}
+        if self._vad_x is None:
+            self._vad_x = ThreadPoolExecutor(1, thread_name_prefix=f"{self.id}-vad")
+        self._detector = TurnDetector(self.models.new_vad(), voice)
+
+    def _on_vad(self, fut: asyncio.Future[list[VadEvent]]) -> None:
+        """VAD results, in order, on the loop: speech started (barge-in) / stopped (commit)."""
+        if fut.cancelled() or self._turn_detection is None:
+            return
+        try:
+            events = fut.result()
+        except Exception as exc:
+            log.exception("VAD failed in %s", self.id)
+            self.emit(error_event(f"voice activity detection failed: {exc}", code="vad_failed",
+                                  kind="server_error"))
+            return
+        td = self._turn_detection
+        for ev in events:
+            if ev.kind == "start":
+                self._speech_item = new_id("item")
+                self.emit(server_event("input_audio_buffer.speech_started",
+                                       audio_start_ms=int(ev.at * 1000), item_id=self._speech_item))
+                if td["interrupt_response"] and self._response is not None \
+                        and not self._response.done():
+                    self._cancel_reason = "turn_detected"  # barge-in
+                    self._cancel.set()
+            elif ev.kind == "end" and ev.audio is not None:
+                item_id = self._speech_item or new_id("item")
+                self._speech_item = None
+                self.emit(server_event("input_audio_buffer.speech_stopped",
+                                       audio_end_ms=int(ev.at * 1000), item_id=item_id))
+                self._buffer, self._buffered = [], 0
+                self.emit(server_event("input_audio_buffer.committed", item_id=item_id,
+                                       previous_item_id=self._last_item))
+                self._add_user_audio(item_id, ev.audio)
+                if td["create_response"]:
+                    self.loop.create_task(self._auto_response())
+
+    async def _auto_response(self) -> None:
+        """server_vad's own response.create, once a barged-in answer has wound down."""
+        if self._response is not None and not self._response.done():
+            if self._turn_detection is not None and self._turn_detection["interrupt_response"]:
+                self._cancel.set()
+            with contextlib.suppress(Exception):
+                await self._response
+        try:
+            self._create_response(ResponseCreate(type="response.create"))
+        except OculiError as exc:
+            self._error(exc)
+
     def _commit(self) -> None:
+        if self._detector is not None:
+            raise EventError("with server_vad the server commits at the end of each spoken turn",
+                             code="input_audio_buffer_commit_unsupported",
+                             hint="set turn_detection to null to commit yourself")
         if self._buffered < MIN_COMMIT_S * 16_000:
             raise EventError(f"buffer too small: at least {MIN_COMMIT_S * 1000:.0f} ms of audio "
                              f"is needed, it holds {self._buffered / 16:.0f} ms",
@@ -388,12 +503,25 @@ class OpenAIRealtimeSession:
         self._item_added({"id": item_id, "type": "message", "role": "user",
                           "content": [p.model_dump(exclude_none=True) for p in item.content]})
 
+    def _camera(self) -> CurrentView:
+        """The session's view, made at the first image: from then on the assistant has a
+        camera (its instructions say so) and the image's findings are its camera note."""
+        assert self.assistant is not None and self.models is not None
+        if self.view is None:
+            perceiver = self.models.perceiver
+            self.view = CurrentView(has_detector=bool(getattr(perceiver, "has_objects", False)),
+                                    max_age_s=float("inf"))
+            self.assistant.view = self.view
+            self.assistant.caps = replace(self.assistant.caps, camera=True)
+            self._apply_system()
+        return self.view
+
     async def _look(self, data: bytes) -> str:
         """An input_image: decoded (size limits), perceived, and made the assistant's view."""
-        if self.view is None or self.models is None or self.models.perceiver is None:
+        if self.models is None or self.models.perceiver is None:
             raise EventError("this server cannot look at images (perception did not load)",
                              code="image_unavailable")
-        rt, perceiver, view = self.runtime, self.models.perceiver, self.view
+        rt, perceiver, view = self.runtime, self.models.perceiver, self._camera()
         self._frames += 1
         fid = self._frames
 
@@ -437,6 +565,7 @@ class OpenAIRealtimeSession:
                              param="response.output_modalities")
         pending, self._pending = self._pending, []
         self._cancel = threading.Event()
+        self._cancel_reason = "client_cancelled"
         metadata = params.metadata if params is not None else None
         self._response = asyncio.create_task(self._respond(pending, modalities[0], metadata))
 
@@ -481,7 +610,7 @@ class OpenAIRealtimeSession:
         usage = done.usage if done is not None else None
         details: dict[str, Any] | None = None
         if status == "cancelled":
-            details = {"type": "cancelled", "reason": "client_cancelled"}
+            details = {"type": "cancelled", "reason": self._cancel_reason}
         self.emit(server_event("response.done", response={
             **base, "status": status, "status_details": details, "output": answer.output,
             "usage": None if usage is None else {

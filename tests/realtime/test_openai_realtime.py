@@ -143,3 +143,40 @@ def test_image_part_reaches_the_view(rt_live: LiveServer, sign_jpeg: bytes) -> N
     events = asyncio.run(session())
     assert "error" not in [e.type for e in events], [e for e in events if e.type == "error"]
     assert events[-1].response.status == "completed"
+
+
+def test_server_vad_ends_a_spoken_turn_by_itself(
+    rt_live: LiveServer, question_pcm: tuple[bytes, int]
+) -> None:
+    """No commit, no response.create: oculi's VAD finds the end of the turn and answers."""
+    pcm = _pcm24k(*question_pcm) + b"\0\0" * 24_000  # then a second of silence
+
+    async def session() -> list[Any]:
+        async with _client(rt_live).realtime.connect(model=TINY) as conn:
+            await _until(conn, "session.created", 300)
+            await conn.session.update(session={
+                "type": "realtime", "output_modalities": ["text"],
+                "audio": {"input": {"turn_detection": {"type": "server_vad",
+                                                       "silence_duration_ms": 500}}}})
+            updated = await _until(conn, "session.updated")
+            assert updated[-1].session.audio.input.turn_detection.type == "server_vad"
+            step = 24_000 * 2 // 10
+            for i in range(0, len(pcm), step):
+                await conn.input_audio_buffer.append(
+                    audio=base64.b64encode(pcm[i:i + step]).decode("ascii"))
+            return await _until(conn, "response.done")
+
+    events = asyncio.run(session())
+    kinds = [e.type for e in events]
+    assert "error" not in kinds, [e for e in events if e.type == "error"]
+    assert kinds.count("input_audio_buffer.speech_started") == 1, kinds
+    assert kinds.index("input_audio_buffer.speech_started") \
+        < kinds.index("input_audio_buffer.speech_stopped") \
+        < kinds.index("input_audio_buffer.committed") < kinds.index("response.created")
+    stopped = next(e for e in events if e.type == "input_audio_buffer.speech_stopped")
+    spoken_ms = len(_pcm24k(*question_pcm)) / 48
+    assert stopped.audio_end_ms <= spoken_ms + 100  # the end of speech, not of the silence
+    text = next(e for e in events
+                if e.type == "conversation.item.input_audio_transcription.completed")
+    assert _words(text.transcript) == _words(QUESTION)
+    assert events[-1].response.status == "completed"
