@@ -35,6 +35,8 @@ from oculi.llm.messages import (
 from oculi.llm.protocol import ChatEngine
 from oculi.tools.registry import Confirm, ConfirmationRequest, ToolRegistry
 
+CLIENT_TOOLS = "client_tool_calls"  # AgentDone.finish_reason: calls wait for the client
+
 
 class Agent:
     def __init__(
@@ -63,6 +65,10 @@ class Agent:
         self.options = options or GenerationOptions(max_tokens=256, temperature=0.0)
         self.max_steps = max(1, max_steps)
         self.clock = clock
+        # Tools a remote client runs itself (OpenAI Realtime `session.tools`): offered to the
+        # model beside the registry's, never run here. A call to one ends the turn with
+        # finish reason CLIENT_TOOLS; the caller hands it to the client and resumes later.
+        self.client_tools: dict[str, dict[str, Any]] = {}
 
     def prompt_messages(
         self, history: list[ChatMessage], *, tools_offered: bool = True
@@ -80,7 +86,7 @@ class Agent:
 
     def offered_specs(self) -> list[dict[str, Any]]:
         """The tool specs the model is offered when tools are offered at all."""
-        specs = self.registry.specs()
+        specs = [*self.registry.specs(), *self.client_tools.values()]
         return [*specs, DIRECT_ANSWER_SPEC] if specs and self.direct_answer_tool else specs
 
     def _generate(
@@ -115,7 +121,7 @@ class Agent:
         new: list[ChatMessage] = []
         usage = Usage()
         seen: set[tuple[str, str]] = set()
-        offer_tools = len(self.registry) > 0
+        offer_tools = len(self.registry) > 0 or bool(self.client_tools)
         reason = "stop"
         text = ""
         step = 0
@@ -141,11 +147,19 @@ class Agent:
                 break
             new.append(ChatMessage(role="assistant", content=text or None, tool_calls=calls))
             repeated = True
+            handed = False
             for call in calls:
+                if call.name in self.client_tools:  # the client runs it: announce, don't run
+                    handed = True
+                    yield ToolCallStarted(call.id, call.name, call.arguments, step)
+                    continue
                 key = (call.name, call.arguments)
                 repeated = repeated and key in seen
                 seen.add(key)
                 yield from self._run_call(call, step, new)
+            if handed:
+                reason = CLIENT_TOOLS
+                break
             if repeated:
                 # The model asked again for exactly what it already has: let it answer.
                 offer_tools = False

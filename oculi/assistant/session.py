@@ -58,6 +58,7 @@ class TurnResult:
     context: TurnContext
     done: AgentDone | None
     events: list[AgentEvent] = field(default_factory=list)
+    resumed: bool = False  # continues the history after client tool results (no question)
 
     @property
     def text(self) -> str:
@@ -193,17 +194,38 @@ class Assistant:
         if self.live_memory is not None:
             self.live_memory.heard(question)
 
+    def add_tool_result(self, call_id: str, name: str, content: str) -> None:
+        """A client-run tool's result (OpenAI Realtime `function_call_output`) joins the
+        history after the call the model made; `resume` then answers with it."""
+        with self._lock:
+            self.history.append(ChatMessage(role="tool", content=content, tool_call_id=call_id,
+                                            name=name))
+
+    def resume(self, cancel: threading.Event | None = None,
+               result: TurnResult | None = None) -> Iterator[AgentEvent]:
+        """Go on from the history as it stands (it ends in tool results): no new question."""
+        result = result if result is not None else TurnResult("", self.prepare(), None)
+        result.resumed = True
+        with self._lock:
+            body = list(self.history)
+        for ev in self.agent.run(body, cancel=cancel):
+            result.events.append(ev)
+            if isinstance(ev, AgentDone):
+                result.done = ev
+            yield ev
+
     def commit(self, result: TurnResult, heard: str | None = None) -> None:
         """Keep the turn: the question, its camera note and clock line, the tool calls and
         results, and the answer as the wearer heard it (`heard`; default: all of it)."""
         context = result.context
         kept: list[ChatMessage] = []
         with self._lock:
-            note = self._note(context)
-            if note is not None and note != self._last_note(self.history):
-                kept.append(ChatMessage(role="system", content=note))
-            kept.append(ChatMessage(role="system", content=context.line))
-            kept.append(ChatMessage(role="user", content=result.question))
+            if not result.resumed:
+                note = self._note(context)
+                if note is not None and note != self._last_note(self.history):
+                    kept.append(ChatMessage(role="system", content=note))
+                kept.append(ChatMessage(role="system", content=context.line))
+                kept.append(ChatMessage(role="user", content=result.question))
             messages = list(result.done.messages) if result.done is not None else []
             answer = result.text if heard is None else heard
             if messages and messages[-1].role == "assistant" and not messages[-1].tool_calls:

@@ -23,7 +23,8 @@ def bench_realtime(
     speech paced in real time, measured from each clip's true end to the first answer audio),
     for plain questions, real human speech, look questions (a rendered sign as the frame) and
     tool questions, p50 and p95 — and the same clips through the plain voice pipeline
-    (no tools, no camera) in the same run."""
+    (no tools, no camera) in the same run; plain and real speech also over the OpenAI
+    Realtime API (end of the clip → first response.output_audio.delta)."""
     from oculi.cli.checks import require_model
     from oculi.config import load_settings
     from oculi.realtime import bench
@@ -40,14 +41,16 @@ def bench_realtime(
     table = Table(title=f"voice-to-voice over /v1/realtime, {model_id}, {threads} threads "
                   "(seconds from the end of the clip to the first answer audio)",
                   title_justify="left")
-    for col in ("group", "n", "answered", "p50", "p95", "plain pipeline p50", "p95"):
+    for col in ("group", "n", "answered", "p50", "p95", "plain pipeline p50", "p95",
+                "OpenAI API p50", "p95"):
         table.add_column(col, justify="right")
     for group, s in result.summary().items():
         if not s["n"]:
             continue
         table.add_row(group, str(s["n"]), str(s["answered"]),
                       *[f"{v:.3f}" if v is not None else "—" for v in
-                        (s["p50"], s["p95"], s["reference_p50"], s["reference_p95"])])
+                        (s["p50"], s["p95"], s["reference_p50"], s["reference_p95"],
+                         s["openai_p50"], s["openai_p95"])])
     console.print(table)
     la = result.load_average
     console.print(f"[dim]load average at the end: {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}; "

@@ -11,6 +11,10 @@ The reference, measured in the same run after the server has stopped: the same c
 through the plain voice pipeline in-process (same Whisper, VAD, hibari, the same
 push-to-talk release), answering with `LlmAgent` — no tools, no camera note, no socket.
 That is what the assistant costs over a bare voice chat.
+
+The plain and real clips are also spoken over the OpenAI Realtime API (the official `openai`
+SDK client, pcm16 24 kHz, commit + response.create) to the same server: end of the clip →
+first `response.output_audio.delta`, beside the oculi protocol's figure.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ class Turn:
     server_latency: dict = field(default_factory=dict)
     reference_s: float | None = None
     reference_answer: str = ""
+    openai_s: float | None = None  # the same clip over the OpenAI Realtime API (same server)
+    openai_transcript: str = ""
 
 
 @dataclass
@@ -74,9 +80,11 @@ class RealtimeBenchResult:
             turns = [t for t in self.turns if t.group == group]
             v = [t.voice_to_voice_s for t in turns if t.voice_to_voice_s is not None]
             r = [t.reference_s for t in turns if t.reference_s is not None]
+            o = [t.openai_s for t in turns if t.openai_s is not None]
             out[group] = {"n": len(turns), "answered": len(v),
                           "p50": pct(v, 50), "p95": pct(v, 95),
-                          "reference_p50": pct(r, 50), "reference_p95": pct(r, 95)}
+                          "reference_p50": pct(r, 50), "reference_p95": pct(r, 95),
+                          "openai_n": len(o), "openai_p50": pct(o, 50), "openai_p95": pct(o, 95)}
         return out
 
     def to_json(self) -> dict:
@@ -153,6 +161,53 @@ async def _socket_group(base_url: str, clips: list[Clip], turns: list[Turn], tim
                 if time.monotonic() > deadline:
                     break
             turns.append(turn)
+            await asyncio.sleep(0.5)
+
+
+async def _openai_group(base_url: str, model_id: str, clips: list[Clip], turns: list[Turn],
+                        timeout: float, progress: Callable[[str], None]) -> None:
+    """The same clips over the OpenAI Realtime API with the official `openai` SDK: pcm16
+    24 kHz appended in real time, committed 0.2 s after the last sample (as the button is let
+    go), then `response.create`; timed from the clip's end to the first audio delta."""
+    import base64
+
+    from openai import AsyncOpenAI
+
+    by_clip = {(t.group, t.clip): t for t in turns}
+    client = AsyncOpenAI(base_url=base_url + "/v1", api_key="oculi-bench")
+    async with client.realtime.connect(model=model_id) as conn:
+        async for ev in conn:
+            if ev.type == "session.created":
+                break
+        await conn.session.update(session={"type": "realtime", "output_modalities": ["audio"]})
+        for clip in clips:
+            progress(f"openai api · {clip.group} · {clip.name}")
+            pcm = float_to_pcm16(resample(np.frombuffer(clip.pcm16, "<i2").astype(np.float32)
+                                          / 32768.0, RATE, 24_000))
+            step = 24_000 // 25 * 2  # 40 ms
+            t0 = time.monotonic()
+            for i in range(0, len(pcm), step):
+                await conn.input_audio_buffer.append(audio=base64.b64encode(pcm[i:i + step]).decode())
+                await asyncio.sleep(max(0.0, t0 + (i + step) / 2 / 24_000 - time.monotonic()))
+            end = t0 + len(pcm) / 2 / 24_000
+            await conn.input_audio_buffer.append(
+                audio=base64.b64encode(b"\0\0" * int(RELEASE_AFTER_S * 24_000)).decode())
+            await asyncio.sleep(RELEASE_AFTER_S)
+            await conn.input_audio_buffer.commit()
+            await conn.response.create()
+            first: float | None = None
+            transcript = ""
+            deadline = time.monotonic() + timeout
+            async for ev in conn:
+                if ev.type == "response.output_audio.delta" and first is None:
+                    first = round(time.monotonic() - end, 3)
+                elif ev.type == "conversation.item.input_audio_transcription.completed":
+                    transcript = ev.transcript
+                elif ev.type == "response.done" or time.monotonic() > deadline:
+                    break
+            turn = by_clip.get((clip.group, clip.name))
+            if turn is not None:
+                turn.openai_s, turn.openai_transcript = first, transcript
             await asyncio.sleep(0.5)
 
 
@@ -252,6 +307,13 @@ def run(*, model_id: str, threads: int, speech_dir: Path | None, timeout: float 
                     asyncio.run(_socket_group(server.base_url, chosen[:1], [], timeout, progress))
                     asyncio.run(_socket_group(server.base_url, chosen, result.turns, timeout,
                                               progress))
+            for group in ("plain", "real"):  # speech over the OpenAI Realtime API, same server
+                chosen = [c for c in clips if c.group == group]
+                if chosen:
+                    asyncio.run(_openai_group(server.base_url, model_id, chosen[:1], [],
+                                              timeout, progress))
+                    asyncio.run(_openai_group(server.base_url, model_id, chosen, result.turns,
+                                              timeout, progress))
     progress(f"reference: the plain voice pipeline with {model_id}…")
     engine = load_engine(settings, model_id)
     from oculi.voice.agent import LlmAgent

@@ -1,7 +1,9 @@
 """WebSocket /v1/realtime (the realtime session API) and the HUD page at /hud.
 
-The protocol lives in oculi/realtime (docs/realtime-protocol.md); this module only hands
-the socket to a session. The HUD is static HTML/JS shipped inside the package (no build
+Two protocols share the path, told apart at connect: OpenAI Realtime API clients always put
+`model` in the query (docs/openai-realtime.md); oculi's own `oculi.realtime/1` clients do not
+and send `session.start` (docs/realtime-protocol.md). This module only hands the socket to
+the matching session. The HUD is static HTML/JS shipped inside the package (no build
 step, no CDN): the browser's camera or a chosen picture, overlays, push-to-talk, transcript.
 """
 
@@ -27,11 +29,24 @@ async def realtime(ws: WebSocket) -> None:
     runtime = state.backends.realtime
     if runtime is None:
         await ws.accept()
+        if "model" in ws.query_params:  # an OpenAI Realtime client: its error shape
+            from oculi.realtime.openai_protocol import error_event
+
+            await ws.send_json(error_event("this server was started without the realtime API "
+                                           "(start oculi serve with --realtime)",
+                                           code="realtime_unavailable", kind="server_error"))
+            await ws.close(4004)
+            return
         await ws.send_text(encode_event(ErrorEvent(
             code="realtime_unavailable", fatal=True,
             message="this server was started without the realtime API",
             hint="start oculi serve with --realtime")))
         await ws.close(4004)
+        return
+    from oculi.realtime.openai_session import OpenAIRealtimeSession, openai_requested
+
+    if openai_requested(dict(ws.query_params)):
+        await OpenAIRealtimeSession(ws, runtime, ws.query_params["model"]).run()
         return
     from oculi.realtime.session import RealtimeSession
 

@@ -12,6 +12,7 @@ import pytest
 
 from oculi.agent.events import AgentDone, ToolCallStarted
 from oculi.assistant import Assistant, CurrentView, NotificationFired
+from oculi.assistant.session import TurnResult
 from oculi.assistant.view import VIEW_HEADER, still_view
 from oculi.assistant.voice import VoiceTurns
 from oculi.llm.messages import ToolCall
@@ -191,3 +192,31 @@ def test_failures_get_a_short_spoken_reason_and_the_conversation_goes_on(default
     assert "memory" in no_memory.text.lower() and said_no(no_memory.text), no_memory.text
     goes_on = a.ask("What is two plus three?")
     assert "5" in goes_on.text or "five" in goes_on.text.lower(), goes_on.text
+
+
+def test_a_client_tool_call_ends_the_turn_and_its_result_is_answered_from() -> None:
+    """OpenAI Realtime clients declare tools they run themselves: the model's call is handed
+    over (never run here), and the answer comes from the result the client sends back."""
+    calls: list = []
+    call = ToolCall("get_weather", '{"city": "Oslo"}')
+    engine = ScriptedEngine([[call], "It is 12 degrees in Oslo."])
+    a = Assistant(engine, timer_registry(calls))
+    a.agent.client_tools = {"get_weather": {"type": "function", "function": {
+        "name": "get_weather", "description": "Weather now.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}}
+    first = a.ask("What's the weather in Oslo?")
+    assert first.done is not None and first.done.finish_reason == "client_tool_calls"
+    started = [e for e in first.events if isinstance(e, ToolCallStarted)]
+    assert [(e.name, e.arguments) for e in started] == [("get_weather", '{"city": "Oslo"}')]
+    assert "get_weather" in [t["function"]["name"] for t in a.agent.offered_specs()]
+    a.add_tool_result(call.id, "get_weather", '{"celsius": 12}')
+    result = TurnResult("", a.prepare(), None)
+    for _ in a.resume(None, result):
+        pass
+    a.commit(result)
+    assert result.text == "It is 12 degrees in Oslo."
+    roles = [(m.role, m.content) for m in a.history if m.role != "system"]
+    assert roles == [("user", "What's the weather in Oslo?"), ("assistant", None),
+                     ("tool", '{"celsius": 12}'), ("assistant", "It is 12 degrees in Oslo.")]
+    assert next(m.tool_calls for m in a.history if m.role == "assistant") == [call]
+    assert engine.seen[1][-1].role == "tool" and calls == []
