@@ -22,7 +22,13 @@ from oculi.agent.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
-from oculi.agent.prompt import DIRECT_ANSWER, DIRECT_ANSWER_SPEC, system_prompt, turn_line
+from oculi.agent.prompt import (
+    DIRECT_ANSWER,
+    DIRECT_ANSWER_SPEC,
+    NO_ACTION_TAKEN,
+    system_prompt,
+    turn_line,
+)
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import (
     ChatMessage,
@@ -95,13 +101,18 @@ class Agent:
         tools: list[dict[str, Any]] | None,
         usage: Usage,
         cancel: threading.Event | None,
+        last_line: str | None = None,
     ) -> Iterator[AgentEvent | tuple[str, list[ToolCall], str]]:
-        """Stream one model call: AnswerDelta events, then (text, calls, finish reason)."""
+        """Stream one model call: AnswerDelta events, then (text, calls, finish reason).
+        `last_line` is a system line read last, right before the answer."""
         text_parts: list[str] = []
         calls: list[ToolCall] = []
         reason = "stop"
+        prompt = self.prompt_messages(messages, tools_offered=tools is not None)
+        if last_line:
+            prompt.append(ChatMessage(role="system", content=last_line))
         for ev in self.engine.stream_chat(
-            self.prompt_messages(messages, tools_offered=tools is not None),
+            prompt,
             tools=tools, options=self.options, cancel=cancel,
         ):
             if isinstance(ev, TextDelta):
@@ -137,7 +148,9 @@ class Agent:
             if calls and reason != "cancelled" and any(c.name == DIRECT_ANSWER for c in calls):
                 calls = [c for c in calls if c.name != DIRECT_ANSWER]
                 if not calls:  # the model chose to answer in words: let it, with no tools
-                    for out in self._generate(history + new, None, usage, cancel):
+                    # ...and without claiming an action no tool took (the 1.5B model said
+                    # "the note has been taken" after declining every tool)
+                    for out in self._generate(history + new, None, usage, cancel, NO_ACTION_TAKEN):
                         if isinstance(out, tuple):
                             text, calls, reason = out
                         else:

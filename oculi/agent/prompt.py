@@ -67,3 +67,10 @@ ESCAPE_RULE = (
     "If you can answer from your own knowledge or reasoning, or the user is just talking to "
     f"you, call {DIRECT_ANSWER}."
 )
+
+
+# Read last when the model declined every tool: nothing was done, so nothing may be claimed.
+NO_ACTION_TAKEN = (
+    "No tool ran for this request, so nothing was set, saved, sent or switched. Never say it "
+    "was; if the request needed an action, say you did not do it."
+)

@@ -367,10 +367,11 @@ class VoicePipeline:
                 cancel.set()
 
         released = threading.Event()  # a held answer acts (runs tools) only once released
+        setter: asyncio.Task[None] | None = None
         if release is None:
             released.set()
         else:
-            asyncio.create_task(_set_when(release, released))
+            setter = asyncio.create_task(_set_when(release, released))
 
         def generate() -> None:  # worker thread: llama.cpp blocks
             try:
@@ -455,6 +456,8 @@ class VoicePipeline:
                 t.cancel()
             self._error(exc, "answer_failed")
         finally:
+            if setter is not None and not setter.done():
+                setter.cancel()  # a dropped held answer is never released
             if release is None or release.is_set():  # a dropped held answer leaves no trace
                 self._finish_turn(question, spoken.text(), lat, interrupted, full)
 

@@ -219,4 +219,4 @@ def test_a_client_tool_call_ends_the_turn_and_its_result_is_answered_from() -> N
     assert roles == [("user", "What's the weather in Oslo?"), ("assistant", None),
                      ("tool", '{"celsius": 12}'), ("assistant", "It is 12 degrees in Oslo.")]
     assert next(m.tool_calls for m in a.history if m.role == "assistant") == [call]
-    assert engine.seen[1][-1].role == "tool" and calls == []
+    assert engine.seen[1][0][-1].role == "tool" and calls == []
