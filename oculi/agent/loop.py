@@ -80,13 +80,16 @@ class Agent:
         self, history: list[ChatMessage], *, tools_offered: bool = True
     ) -> list[ChatMessage]:
         """System prompt first, the turn line (clock, no-tool rule) before the latest message."""
+        # Without tools, the model must not claim an action (the 1.5B model declined every tool
+        # and said "the note has been taken"); said in the instructions, it is cached with them.
+        system = self.system if tools_offered else f"{self.system}\n{NO_ACTION_TAKEN}"
         if not self.add_turn_line:  # the caller's system lines (clock, camera) stay where they are
-            return [ChatMessage(role="system", content=self.system), *history]
+            return [ChatMessage(role="system", content=system), *history]
         body = [m for m in history if m.role != "system"]
         last_user = max((i for i, m in enumerate(body) if m.role == "user"), default=len(body))
         clock = ChatMessage(role="system", content=turn_line(self.clock(), tools_offered))
         return [
-            ChatMessage(role="system", content=self.system),
+            ChatMessage(role="system", content=system),
             *body[:last_user], clock, *body[last_user:],
         ]
 
@@ -101,18 +104,13 @@ class Agent:
         tools: list[dict[str, Any]] | None,
         usage: Usage,
         cancel: threading.Event | None,
-        last_line: str | None = None,
     ) -> Iterator[AgentEvent | tuple[str, list[ToolCall], str]]:
-        """Stream one model call: AnswerDelta events, then (text, calls, finish reason).
-        `last_line` is a system line read last, right before the answer."""
+        """Stream one model call: AnswerDelta events, then (text, calls, finish reason)."""
         text_parts: list[str] = []
         calls: list[ToolCall] = []
         reason = "stop"
-        prompt = self.prompt_messages(messages, tools_offered=tools is not None)
-        if last_line:
-            prompt.append(ChatMessage(role="system", content=last_line))
         for ev in self.engine.stream_chat(
-            prompt,
+            self.prompt_messages(messages, tools_offered=tools is not None),
             tools=tools, options=self.options, cancel=cancel,
         ):
             if isinstance(ev, TextDelta):
@@ -148,9 +146,8 @@ class Agent:
             if calls and reason != "cancelled" and any(c.name == DIRECT_ANSWER for c in calls):
                 calls = [c for c in calls if c.name != DIRECT_ANSWER]
                 if not calls:  # the model chose to answer in words: let it, with no tools
-                    # ...and without claiming an action no tool took (the 1.5B model said
-                    # "the note has been taken" after declining every tool)
-                    for out in self._generate(history + new, None, usage, cancel, NO_ACTION_TAKEN):
+                    # (its instructions then say it may claim no action: see prompt_messages)
+                    for out in self._generate(history + new, None, usage, cancel):
                         if isinstance(out, tuple):
                             text, calls, reason = out
                         else:

@@ -69,8 +69,10 @@ ESCAPE_RULE = (
 )
 
 
-# Read last when the model declined every tool: nothing was done, so nothing may be claimed.
+# In the instructions of every reply written without tools: no action may be claimed there
+# that a tool result above does not show.
 NO_ACTION_TAKEN = (
-    "No tool ran for this request, so nothing was set, saved, sent or switched. Never say it "
-    "was; if the request needed an action, say you did not do it."
+    "No tool can run in this reply: never say that you set, saved, sent or switched anything "
+    "unless a tool result above shows it was done; if the request needed an action, say you "
+    "did not do it."
 )
