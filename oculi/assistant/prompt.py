@@ -37,8 +37,9 @@ MEMORY_ON = (
 )
 
 MEMORY_OFF = (
-    "Long-term memory is switched off here: if asked to keep or look up something from the "
-    "past, say that memory is off."
+    "Long-term memory is switched off here. To a request to remember something for later, or "
+    "to recall what happened before this conversation, answer \"Memory is switched off, so I "
+    "can't keep or look that up.\""
 )
 
 

@@ -47,6 +47,7 @@ def _error_text(code: str, message: str, hint: str | None = None) -> str:
     body: dict[str, object] = {"done": False, "error": code, "message": message}
     if hint:
         body["hint"] = hint
+    body["say"] = f"That did not work: {message}"  # the words a small model then repeats
     return json.dumps(body, ensure_ascii=False)
 
 
