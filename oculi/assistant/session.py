@@ -172,8 +172,13 @@ class Assistant:
         prefill = getattr(self.engine, "prefill", None)
         if prefill is None:
             return 0
-        system = ChatMessage(role="system", content=self.agent.system)
-        return int(prefill([system], tools=self.agent.offered_specs() or None) or 0)
+        read = 0
+        specs = self.agent.offered_specs() or None
+        # with tools, and the variant without them that answers after the model declines them
+        for tools in ((specs, None) if specs else (None,)):
+            system = self.agent.prompt_messages([], tools_offered=tools is not None)[0]
+            read += int(prefill([system], tools=tools) or 0)
+        return read
 
     def turn(
         self,

@@ -34,6 +34,7 @@ from oculi.llm.messages import (
     TextDelta,
     ToolCallsReady,
     Usage,
+    collect,
 )
 from oculi.llm.prefix_cache import PrefixStates, cached_tokens, truncate
 from oculi.llm.template import ChatTemplate
@@ -189,15 +190,7 @@ class LlamaEngine:
             self._lock.release()
 
     def chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResult:
-        text, calls, reason, usage = [], [], "stop", Usage()
-        for ev in self.stream_chat(messages, **kwargs):
-            if isinstance(ev, TextDelta):
-                text.append(ev.text)
-            elif isinstance(ev, ToolCallsReady):
-                calls = ev.calls
-            else:
-                reason, usage = ev.reason, ev.usage
-        return ChatResult("".join(text), calls, reason, usage)  # type: ignore[arg-type]
+        return collect(self.stream_chat(messages, **kwargs))
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
