@@ -32,7 +32,7 @@ def test_a_real_gguf_is_registered_and_loads(oculi_home: Path, tiny_model_path: 
 def test_a_real_onnx_detector_is_registered(oculi_home: Path, shared: Path) -> None:
     store = ModelStore(oculi_home / "models")
     spec = store.add(shared / "models" / "yolox_nano.onnx")
-    assert (spec.id, spec.format) == ("yolox-nano", "onnx")
+    assert (spec.id, spec.format) == ("yolox-nano-local", "onnx")  # the catalog has a hub "yolox-nano"
     assert spec.files[0].sha256 == "d39bee73564e338080378b0ad567fbb40e818b55bbfaf971de82a0267ed16b8a"
 
 
