@@ -50,7 +50,7 @@ def view_note(perception: Perception, has_detector: bool, caption: str | None = 
     `findings` dictates an exact refusal for a poor picture; here it is made conditional,
     because the note is read with every question, not only questions about the view.
     """
-    lines = findings(perception, has_detector, caption, question="what is in front of me")
+    lines = findings(perception, has_detector, caption, question="what is here")  # asks nothing about text
     lines = lines.replace('\nAnswer "', '\nIf asked about the view, answer "')
     quoted = sum(1 for line in lines.splitlines() if line.startswith('"'))
     if quoted > 1:  # small models quote the first line and stop; the count makes them go on
