@@ -326,3 +326,51 @@ def test_parallel_calls_are_bounded_and_deduplicated(tiny_engine: LlamaEngine) -
     assert 1 <= len(out.tool_calls) <= 4
     keys = {(c.name, c.arguments) for c in out.tool_calls}
     assert len(keys) == len(out.tool_calls)
+
+
+STATUS = {"type": "function", "function": {"name": "device_status", "description": "Battery and storage of the device",
+                                            "parameters": {"type": "object", "properties": {}}}}
+
+
+def test_a_call_to_a_tool_without_arguments_ends_once_its_name_is_settled(tiny_engine: LlamaEngine) -> None:
+    out = tiny_engine.chat(ask("How full is my battery?"), tools=[STATUS],
+                           tool_choice={"type": "function", "function": {"name": "device_status"}})
+    assert [(c.name, c.arguments) for c in out.tool_calls] == [("device_status", "{}")]
+    # `{"name": "device_status` is written; the forced rest (`", "arguments": {}}` and the
+    # closing tag, ~10 tokens) is not decoded
+    full = tiny_engine.chat(ask("How full is my battery?"), tools=[WEATHER],
+                            tool_choice={"type": "function", "function": {"name": "get_weather"}})
+    assert out.usage.completion_tokens < full.usage.completion_tokens
+
+
+def test_settled_names_need_a_unique_tool_without_arguments() -> None:
+    from oculi.llm.tools import settled_argless_call
+
+    note = {"type": "function", "function": {"name": "note", "parameters": {"type": "object", "properties": {}}}}
+    notes = {"type": "function", "function": {"name": "notes_read", "parameters": {"type": "object", "properties": {}}}}
+    assert settled_argless_call('{"name": "dev', [STATUS, WEATHER]) == "device_status"
+    assert settled_argless_call('{"name": "get_w', [STATUS, WEATHER]) is None  # it takes arguments
+    assert settled_argless_call('{"name": "note', [note, notes]) is None  # "note" or "notes_read"
+    assert settled_argless_call('{"name": "note"', [note, notes]) == "note"
+    assert settled_argless_call('{"na', [STATUS]) is None
+
+
+def test_tool_choice_none_keeps_the_tools_in_the_prompt_and_reuses_its_cache(tiny_engine: LlamaEngine) -> None:
+    msgs = ask("Say something nice about Lyon.")
+    tiny_engine.prefill(msgs[:1], tools=[WEATHER, TIMER])  # instructions saved, as a warm-up does
+    first = tiny_engine.chat(msgs, tools=[WEATHER, TIMER], options=GenerationOptions(max_tokens=8))
+    words = tiny_engine.chat(msgs, tools=[WEATHER, TIMER], tool_choice="none",
+                             options=GenerationOptions(max_tokens=8))
+    assert not words.tool_calls and words.finish_reason in ("stop", "length")
+    assert words.usage.prompt_tokens == first.usage.prompt_tokens  # the same prompt...
+    assert words.usage.cached_prompt_tokens == words.usage.prompt_tokens - 1  # ...read once
+
+
+@pytest.mark.default_model
+@pytest.mark.slow
+def test_default_model_never_opens_a_call_with_tool_choice_none(default_engine: LlamaEngine) -> None:
+    msgs = ask("What's the weather in Oslo in celsius?")
+    assert default_engine.chat(msgs, tools=[WEATHER], options=GenerationOptions(temperature=0)).tool_calls
+    out = default_engine.chat(msgs, tools=[WEATHER], tool_choice="none",
+                              options=GenerationOptions(temperature=0, max_tokens=40))
+    assert not out.tool_calls and out.text.strip() and "<tool_call>" not in out.text

@@ -9,6 +9,7 @@ tools, so a turn always ends in words for the wearer.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -40,6 +41,8 @@ from oculi.llm.messages import (
 )
 from oculi.llm.protocol import ChatEngine
 from oculi.tools.registry import Confirm, ConfirmationRequest, ToolRegistry
+
+log = logging.getLogger("oculi.agent")
 
 CLIENT_TOOLS = "client_tool_calls"  # AgentDone.finish_reason: calls wait for the client
 
@@ -104,14 +107,18 @@ class Agent:
         tools: list[dict[str, Any]] | None,
         usage: Usage,
         cancel: threading.Event | None,
+        may_call: bool = True,
     ) -> Iterator[AgentEvent | tuple[str, list[ToolCall], str]]:
-        """Stream one model call: AnswerDelta events, then (text, calls, finish reason)."""
+        """Stream one model call: AnswerDelta events, then (text, calls, finish reason).
+        With `may_call` False the tools stay in the prompt (tool_choice "none"): the prompt
+        is the one the model just read, so a reply in words starts without re-reading it."""
         text_parts: list[str] = []
         calls: list[ToolCall] = []
         reason = "stop"
         for ev in self.engine.stream_chat(
             self.prompt_messages(messages, tools_offered=tools is not None),
-            tools=tools, options=self.options, cancel=cancel,
+            tools=tools, tool_choice="auto" if may_call else "none",
+            options=self.options, cancel=cancel,
         ):
             if isinstance(ev, TextDelta):
                 text_parts.append(ev.text)
@@ -124,55 +131,59 @@ class Agent:
         yield ("".join(text_parts), calls, reason)
 
     def run(
-        self, history: list[ChatMessage], cancel: threading.Event | None = None
+        self, history: list[ChatMessage], cancel: threading.Event | None = None,
+        *, words_only: bool = False,
     ) -> Iterator[AgentEvent]:
-        """Answer the last user message of `history`, calling tools as the model asks."""
+        """Answer the last user message of `history`, calling tools as the model asks
+        (`words_only`: none, the reply is written from the results already in the history)."""
         new: list[ChatMessage] = []
         usage = Usage()
-        seen: set[tuple[str, str]] = set()
+        seen = _calls_this_turn(history)  # a resumed turn (client tools) already made these
         offer_tools = len(self.registry) > 0 or bool(self.client_tools)
         reason = "stop"
         text = ""
         step = 0
+        specs = self.offered_specs() if offer_tools else None
         for step in range(1, self.max_steps + 1):
-            last = step == self.max_steps or not offer_tools
-            tools = None if last else self.offered_specs()
+            may_call = offer_tools and not words_only and step < self.max_steps
             text, calls, reason = "", [], "stop"
-            for out in self._generate(history + new, tools, usage, cancel):
+            for out in self._generate(history + new, specs, usage, cancel, may_call):
                 if isinstance(out, tuple):
                     text, calls, reason = out
                 else:
                     yield out
-            if calls and reason != "cancelled" and any(c.name == DIRECT_ANSWER for c in calls):
-                calls = [c for c in calls if c.name != DIRECT_ANSWER]
-                if not calls:  # the model chose to answer in words: let it, with no tools
-                    # (its instructions then say it may claim no action: see prompt_messages)
-                    for out in self._generate(history + new, None, usage, cancel):
-                        if isinstance(out, tuple):
-                            text, calls, reason = out
-                        else:
-                            yield out
+            declined = bool(calls) and all(c.name == DIRECT_ANSWER for c in calls)
+            calls = [c for c in calls if c.name != DIRECT_ANSWER]
+            # silent: it stopped at once (the 1.5B model can, after a tool result)
+            silent = not calls and not text.strip() and reason == "stop"
+            if may_call and (declined or silent):  # words, then, from the same prompt
+                for out in self._generate(history + new, specs, usage, cancel, may_call=False):
+                    if isinstance(out, tuple):
+                        text, calls, reason = out
+                    else:
+                        yield out
             if not calls or reason == "cancelled":
                 new.append(ChatMessage(role="assistant", content=text))
                 break
+            if all((c.name, c.arguments) in seen for c in calls):
+                # The model asked again for exactly what it already has: nothing runs (a
+                # client is not handed the same call twice); the next step answers in words.
+                log.info("the model repeated %s: not run again; it answers in words",
+                         [c.name for c in calls])
+                offer_tools = False
+                continue
             new.append(ChatMessage(role="assistant", content=text or None, tool_calls=calls))
-            repeated = True
             handed = False
             for call in calls:
+                seen.add((call.name, call.arguments))
                 if call.name in self.client_tools:  # the client runs it: announce, don't run
                     handed = True
                     yield ToolCallStarted(call.id, call.name, call.arguments, step)
                     continue
-                key = (call.name, call.arguments)
-                repeated = repeated and key in seen
-                seen.add(key)
                 yield from self._run_call(call, step, new)
             if handed:
                 reason = CLIENT_TOOLS
                 break
-            if repeated:
-                # The model asked again for exactly what it already has: let it answer.
-                offer_tools = False
         yield AgentDone(text, new, step, reason, usage)
 
     def _run_call(self, call: ToolCall, step: int, new: list[ChatMessage]) -> Iterator[AgentEvent]:
@@ -205,6 +216,12 @@ class Agent:
                 done = ev
         assert done is not None
         return done
+
+
+def _calls_this_turn(history: list[ChatMessage]) -> set[tuple[str, str]]:
+    """(name, arguments) of the calls made since the wearer's latest message."""
+    last_user = max((i for i, m in enumerate(history) if m.role == "user"), default=-1)
+    return {(c.name, c.arguments) for m in history[last_user + 1:] for c in m.tool_calls or []}
 
 
 def _add_usage(total: Usage, part: Usage) -> None:

@@ -18,7 +18,9 @@ TOOL_GUIDANCE = (
     "and memories. When you can answer from your own knowledge or reasoning, or the wearer is "
     "simply talking to you, reply in words and call no tool. Fill tool arguments only from "
     "what the wearer said, never invent them. After a tool result, tell the wearer the "
-    "outcome in one short spoken sentence; if a tool failed or was declined, say so.\n"
+    "outcome in one short spoken sentence; if a tool failed or was declined, say so. A reply "
+    "in words does nothing: never say that you set, saved, sent or switched anything unless "
+    "a tool result above shows it was done.\n"
     "To use a tool, reply with only:\n"
     '<tool_call>\n{"name": "tool_name", "arguments": {...}}\n</tool_call>'
 )
@@ -69,8 +71,8 @@ ESCAPE_RULE = (
 )
 
 
-# In the instructions of every reply written without tools: no action may be claimed there
-# that a tool result above does not show.
+# In the instructions of a reply written with no tools offered at all (the same rule is in
+# TOOL_GUIDANCE for replies in words when tools are offered).
 NO_ACTION_TAKEN = (
     "No tool can run in this reply: never say that you set, saved, sent or switched anything "
     "unless a tool result above shows it was done; if the request needed an action, say you "

@@ -28,7 +28,10 @@ from oculi.tools.runtime import ToolRuntime
 
 log = logging.getLogger("oculi.assistant")
 
-# With the session's own camera note in context these would look a second time, slower.
+# Never offered to an assistant session. With a camera, its note is in context and these
+# would look a second time, slower; without one, the instructions say there is none, and
+# offered anyway they drew requests that have nothing to do with looking (the default model
+# sent an app's "where is my order 4417 now?" to describe_view).
 VIEW_TOOLS = frozenset({"describe_view", "read_text_aloud"})
 
 
@@ -87,14 +90,13 @@ class AssistantHost:
         confirm: Confirm | None = None,
         max_tokens: int = 160,
     ) -> Assistant:
-        """A new conversation. With `view`, the camera note replaces the look tools; with
-        `live_memory` (and memory on), what is seen and said is recorded as it happens."""
+        """A new conversation. With `view`, the camera note is how it looks (no look tools);
+        with `live_memory` (and memory on), what is seen and said is recorded as it happens."""
         registry = ToolRegistry(timeout_seconds=self.settings.tools.timeout_seconds,
                                 max_result_chars=self.settings.tools.max_result_chars)
         for tool in self.runtime.registry.tools():
-            if view is not None and tool.name in VIEW_TOOLS:
-                continue
-            registry.register(tool)
+            if tool.name not in VIEW_TOOLS:
+                registry.register(tool)
         recorder = None
         if live_memory and self.memory is not None:
             recorder = LiveMemory(self.memory)

@@ -98,6 +98,11 @@ class Assistant:
         self._lock = threading.Lock()  # history and listeners: turns and notifications race
         self._closers: list[Callable[[], None]] = []
         self.live_memory: Any | None = None  # a LiveMemory when this session records moments
+        # Without a camera, the first turn gets a note that dictates the no-camera answer (the
+        # instructions alone did not stop the 1.5B model from reading out an imagined sign).
+        # A transport whose clients are apps that may never send a picture turns it off: there
+        # the note drew unrelated questions ("where is my parcel at the moment?") to that answer.
+        self.blind_note = True
 
     # ------------------------------------------------------------------ listeners
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -172,13 +177,11 @@ class Assistant:
         prefill = getattr(self.engine, "prefill", None)
         if prefill is None:
             return 0
-        read = 0
+        # one variant: a reply in words after the model declines every tool keeps the tools
+        # in its prompt (tool_choice "none"), so it reads nothing new
         specs = self.agent.offered_specs() or None
-        # with tools, and the variant without them that answers after the model declines them
-        for tools in ((specs, None) if specs else (None,)):
-            system = self.agent.prompt_messages([], tools_offered=tools is not None)[0]
-            read += int(prefill([system], tools=tools) or 0)
-        return read
+        system = self.agent.prompt_messages([], tools_offered=specs is not None)[0]
+        return int(prefill([system], tools=specs) or 0)
 
     def turn(
         self,
@@ -208,12 +211,15 @@ class Assistant:
 
     def resume(self, cancel: threading.Event | None = None,
                result: TurnResult | None = None) -> Iterator[AgentEvent]:
-        """Go on from the history as it stands (it ends in tool results): no new question."""
+        """Go on from the history as it stands (it ends in a client's tool results): no new
+        question, and no further call. The client ran what the model asked for; asked again
+        with the tools open, the 1.5B model often called an unrelated built-in tool
+        (device_status) or gave its no-camera answer instead of reading the result out."""
         result = result if result is not None else TurnResult("", self.prepare(), None)
         result.resumed = True
         with self._lock:
             body = list(self.history)
-        for ev in self.agent.run(body, cancel=cancel):
+        for ev in self.agent.run(body, cancel=cancel, words_only=True):
             result.events.append(ev)
             if isinstance(ev, AgentDone):
                 result.done = ev
@@ -271,7 +277,9 @@ class Assistant:
         """The camera note of a turn: the frame's findings, or that no picture came yet."""
         if context.view is not None:
             return context.view.note
-        return NO_PICTURE if self.view is not None else NO_CAMERA
+        if self.view is not None:
+            return NO_PICTURE
+        return NO_CAMERA if self.blind_note else None
 
     @staticmethod
     def _last_note(history: list[ChatMessage]) -> str | None:

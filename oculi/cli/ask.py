@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from PIL import Image
 
-from oculi.cli.checks import require_model
+from oculi.cli.checks import require_chat_model
 from oculi.cli.console import err_console
 from oculi.config import Settings, load_settings
 from oculi.errors import OculiError
@@ -92,7 +92,7 @@ def ask(
     t0 = time.perf_counter()
     frame = first_frame(pick_source(image, video, at, camera, source, vs.max_pixels))
     decode_s = time.perf_counter() - t0
-    require_model(model or settings.llm.model)  # before the perception models load
+    require_chat_model(settings, model)  # before the perception models load
     store = default_store()
     with err_console.status("loading perception models…"):
         perceiver = build_perceiver(vs, store=store)

@@ -199,9 +199,9 @@ def chat(
         return
     from oculi.assistant.host import AssistantHost
     from oculi.cli.assistant_io import eyes, print_assistant_event, terminal_confirm
-    from oculi.cli.checks import require_model
+    from oculi.cli.checks import require_chat_model
 
-    require_model(model or settings.llm.model)
+    require_chat_model(settings, model)
     view, stop_eyes = eyes(settings, image, None, None, camera)
     with err_console.status(f"loading {model or settings.llm.model}…"):
         engine = load_engine(settings, model)

@@ -4,6 +4,7 @@ half-minute it takes to load speech and vision models first."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from oculi.errors import ModelNotInstalled, OculiError
 
@@ -19,6 +20,14 @@ def require_model(model_id: str) -> None:
             f"model '{model_id}' is not installed ({status.detail})",
             hint=f"run `oculi models pull {model_id}`",
         )
+
+
+def require_chat_model(settings: Any, model_id: str | None) -> None:
+    """`require_model` for the chat model, unless `[llm] endpoint` answers the LLM turns:
+    then no chat model needs to be on the device (`load_engine` hands every turn to it)."""
+    if settings.llm.endpoint:
+        return
+    require_model(model_id or settings.llm.model)
 
 
 def require_folder(path: Path, what: str, option: str) -> None:

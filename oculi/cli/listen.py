@@ -84,7 +84,7 @@ def listen(
         print_assistant_event,
         terminal_confirm,
     )
-    from oculi.cli.checks import require_model
+    from oculi.cli.checks import require_chat_model
     from oculi.config import load_settings
     from oculi.llm.loader import load_engine
     from oculi.voice.audio_in import read_audio
@@ -105,7 +105,7 @@ def listen(
         raise typer.BadParameter("--at only applies to --video")
     question = read_audio(audio) if audio is not None else None  # bad files fail before models load
     mic = MicrophoneSource() if audio is None and pcm_port is None else None  # so does a missing mic
-    require_model(model or settings.llm.model)  # and a wrong model id, before speech models load
+    require_chat_model(settings, model)  # and a wrong model id, before speech models load
 
     view, stop_eyes = eyes(settings, image, video, at, camera)
     with err_console.status("loading speech models and the LLM…"):

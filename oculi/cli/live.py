@@ -57,12 +57,12 @@ def live(
     its answers, runs its tools, rings timers and remembers (memory on by default). With no
     camera or microphone it runs a short scripted session on generated inputs instead, then
     says how to go live."""
-    from oculi.cli.checks import require_model
+    from oculi.cli.checks import require_chat_model
     from oculi.config import load_settings
     from oculi.llm.loader import load_engine
 
     settings = load_settings()
-    require_model(model or settings.llm.model)
+    require_chat_model(settings, model)
     missing = [] if demo else [m for m in (_camera_error(camera), _microphone_error()) if m]
     if demo or missing:
         if missing:

@@ -32,6 +32,7 @@ from oculi.llm.messages import (
     Finished,
     StreamEvent,
     TextDelta,
+    ToolCall,
     ToolCallsReady,
     Usage,
     collect,
@@ -100,6 +101,7 @@ class LlamaEngine:
 
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._is_eog = llama_cpp.llama_vocab_is_eog
+        self._not_words_ids: list[int] | None = None
 
     # ------------------------------------------------------------------ public API
     def stream_chat(
@@ -120,8 +122,6 @@ class LlamaEngine:
         the grammar, small models asked for one call tend to append needless extra ones.
         """
         opts = options or GenerationOptions()
-        if tool_choice == "none":
-            tools = None
         history = [m.to_template_dict() for m in messages]
         prompt = self.template.render(history, tools)
         with self._lock:
@@ -129,7 +129,9 @@ class LlamaEngine:
             self.prefixes.prepare(tokens, self._system_prefix_len(history, tools, prompt))
             if opts.seed is not None:
                 self.llm.set_seed(opts.seed)
-            if tools:
+            if tools and tool_choice == "none" and json_schema is None and not json_object:
+                yield from self._words_only(tokens, history, opts, cancel)
+            elif tools and tool_choice != "none":
                 forced = self._forced_tools(tools, tool_choice)
                 max_calls = toolfmt.MAX_PARALLEL_CALLS if parallel_tool_calls else 1
                 yield from self._chat_with_tools(prompt, tokens, tools, forced, opts, cancel, max_calls)
@@ -170,6 +172,8 @@ class LlamaEngine:
         if not self._lock.acquire(blocking=wait):
             return 0
         try:
+            if tools and alone_system(history):
+                _ = self._not_words  # a warm-up: find them now, not in the first reply in words
             tokens = self._tokenize(prompt)
             if not tokens or len(tokens) >= self.llm.n_ctx():
                 return 0
@@ -207,6 +211,66 @@ class LlamaEngine:
             else:
                 reason = value
         yield Finished(reason, usage)  # type: ignore[arg-type]
+
+    def _words_only(
+        self, tokens: list[int], history: list[dict[str, Any]], opts: GenerationOptions,
+        cancel: threading.Event | None,
+    ) -> Iterator[StreamEvent]:
+        """tool_choice "none": the tools stay in the prompt, as OpenAI keeps them known to the
+        model, so the prompt is the same as the "auto" one and its cache is reused (a reply in
+        words after the model declined every tool costs no re-reading); the call tag is never
+        sampled, nor, as the first token, an end or the start of a JSON or fenced block (a
+        reply in words was asked for; the model otherwise writes the call it may not make as
+        text). A call written another way still is dropped and the reply is written again
+        from a prompt without the tools."""
+        usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=cached_tokens(self.llm, tokens[:-1]))
+        held, decided, reason, state = "", False, "stop", "undecided"
+        for kind, value in self._decode(tokens, None, opts, cancel, usage, ban=self._call_tag,
+                                        ban_first=self._not_words):
+            if kind != "text":
+                reason = value
+                break
+            if decided:
+                yield TextDelta(value)
+                continue
+            held += value
+            state = toolfmt.opening_state(held)
+            if state == "call":
+                break
+            if state == "text":
+                decided = True
+                yield TextDelta(held)
+        if state != "call" or reason == "cancelled":
+            if held and not decided:
+                yield TextDelta(held)
+            yield Finished(reason, usage)  # type: ignore[arg-type]
+            return
+        plain = self.template.render(history, None)
+        plain_tokens = self._tokenize(plain)
+        self.prefixes.prepare(plain_tokens, self._system_prefix_len(history, None, plain))
+        for ev in self._plain(plain_tokens, None, opts, cancel):
+            if isinstance(ev, Finished):
+                ev.usage.completion_tokens += usage.completion_tokens
+            yield ev
+
+    @property
+    def _not_words(self) -> list[int]:
+        """Tokens a reply in words never starts with: ends of generation, and pieces that
+        open a JSON object or a fenced block (found once: one pass over the vocabulary)."""
+        if self._not_words_ids is None:
+            ids = []
+            for t in range(self.llm.n_vocab()):
+                piece = self.llm.detokenize([t]).lstrip()
+                if self._is_eog(self._vocab, t) or piece[:1] in (b"{", b"`"):
+                    ids.append(t)
+            self._not_words_ids = ids
+        return self._not_words_ids
+
+    @property
+    def _call_tag(self) -> list[int]:
+        """The call tag's token, when the template has it as one token (Qwen's `<tool_call>`)."""
+        ids = self._tokenize(toolfmt.CALL_OPEN)
+        return ids if len(ids) == 1 else []
 
     def _chat_with_tools(
         self,
@@ -253,13 +317,20 @@ class LlamaEngine:
         call_opts = GenerationOptions(**{**opts.__dict__, "temperature": 0.0, "stop": ()})
         call_opts.max_tokens = max(opts.max_tokens, 256)
         body, reason = [], "stop"
+        settled: str | None = None
         for kind, value in self._decode(tokens, grammar, call_opts, cancel, usage):
             if kind == "text":
                 body.append(value)
+                if max_calls == 1 and (settled := toolfmt.settled_argless_call("".join(body), allowed)):
+                    break  # the rest is forced: `"arguments": {}}` and the closing tag
             else:
                 reason = value
         if reason == "cancelled":
             yield Finished("cancelled", usage)
+            return
+        if settled is not None:
+            yield ToolCallsReady([ToolCall(name=settled, arguments="{}")])
+            yield Finished("tool_calls", usage)
             return
         calls = toolfmt.parse_calls("".join(body))
         if not calls:  # only possible when max_tokens cut the first call short
@@ -278,8 +349,11 @@ class LlamaEngine:
         opts: GenerationOptions,
         cancel: threading.Event | None,
         usage: Usage,
+        ban: list[int] | None = None,
+        ban_first: list[int] | None = None,
     ) -> Iterator[tuple[str, str]]:
-        """Yield ("text", piece)… then ("end", reason). Stop strings are never emitted."""
+        """Yield ("text", piece)… then ("end", reason). Stop strings are never emitted;
+        `ban`ned tokens are never sampled, `ban_first` ones not as the first token."""
         self._check_context(tokens, opts.max_tokens)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pending = ""  # text held back while it might be the start of a stop string
@@ -301,6 +375,8 @@ class LlamaEngine:
                 repeat_penalty=opts.repeat_penalty,
                 grammar=grammar,
                 reset=True,
+                logits_processor=_banning(ban or [], ban_first or [], len(tokens))
+                if ban or ban_first else None,
             )
         try:
             for tok in gen:
@@ -405,3 +481,23 @@ class LlamaEngine:
         from llama_cpp.llama_grammar import JSON_GBNF
 
         return self._grammar_from_gbnf(JSON_GBNF)
+
+
+def alone_system(history: list[dict[str, Any]]) -> bool:
+    return len(history) == 1 and history[0]["role"] == "system"
+
+
+def _banning(always: list[int], first: list[int], prompt_len: int) -> Any:
+    """A llama-cpp-python logits processor that makes `always` tokens impossible, and
+    `first` ones impossible as the first generated token."""
+    import numpy as np
+    from llama_cpp import LogitsProcessorList
+
+    def ban(ids: Any, scores: Any) -> Any:
+        if always:
+            scores[always] = -np.inf
+        if first and len(ids) <= prompt_len:
+            scores[first] = -np.inf
+        return scores
+
+    return LogitsProcessorList([ban])

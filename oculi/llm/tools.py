@@ -59,6 +59,26 @@ def opening_state(text: str) -> str:
     return "text"
 
 
+_NAME = re.compile(r'^\s*\{\s*"name"\s*:\s*"([^"]*)(")?')
+
+
+def settled_argless_call(body: str, tools: list[dict[str, Any]]) -> str | None:
+    """The name of the call being written in `body` once it can only be one tool that takes
+    no arguments (the rest of such a call is forced by the grammar: decoding it tells nothing).
+    None while the name is open, or when the tool takes arguments."""
+    m = _NAME.match(body)
+    if m is None:
+        return None
+    typed, closed = m.group(1), m.group(2) is not None
+    names = [tool_name(t) for t in tools]
+    fits = [n for n in names if n == typed] if closed else [n for n in names if n.startswith(typed)]
+    if len(fits) != 1:
+        return None
+    tool = next(t for t in tools if tool_name(t) == fits[0])
+    params = tool["function"].get("parameters") or {}
+    return None if params.get("properties") else fits[0]
+
+
 def calls_grammar(tools: list[dict[str, Any]], max_calls: int = MAX_PARALLEL_CALLS) -> str:
     """GBNF for 1..max_calls calls, each closed by `</tool_call>`, after an opening tag.
 

@@ -177,6 +177,7 @@ class OpenAIRealtimeSession:
         self.assistant = host.session(ScheduledEngine(rt.chat, self.loop), view=None,
                                       live_memory=rt.settings.live_memory,
                                       max_tokens=rt.voice.max_answer_tokens)
+        self.assistant.blind_note = False  # the instructions say there is no camera; see Assistant
         self._base_system = _custom_system(host.settings.llm)
         self.emit(server_event("session.created", session=self._session_dict()))
         return True

@@ -3,8 +3,10 @@
 With tools and `tool_choice` "auto", the model is also offered the agent's way to decline
 tools (`answer_directly`, with a one-line rule before the latest user message, see
 oculi.agent.prompt): a small model shown an app's tool list otherwise calls one of them for a
-remark or a general-knowledge question. The escape and its rule stay inside the server: when the model takes it, the answer is generated again without tools and
-the client receives plain assistant content, as OpenAI's "auto" allows. "required", a named
+remark or a general-knowledge question. The escape and its rule stay inside the server: when
+the model takes it, the answer is generated again from the same prompt with tool_choice
+"none" (no call can be sampled; the prompt's cache is reused) and the client receives plain
+assistant content, as OpenAI's "auto" allows. "required", a named
 tool and "none" are left exactly as OpenAI defines them: no escape is offered.
 """
 
@@ -177,10 +179,6 @@ def with_escape_rule(messages: list[ChatMessage]) -> list[ChatMessage]:
     return [*messages[:last_user], rule, *messages[last_user:]]
 
 
-def without_escape_rule(messages: list[ChatMessage]) -> list[ChatMessage]:
-    return [m for m in messages if not (m.role == "system" and m.content == ESCAPE_RULE)]
-
-
 def offers_escape(job: ChatJob) -> bool:
     """Whether the server (not the client) added `answer_directly` to this job's tools."""
     return any(t is DIRECT_ANSWER_SPEC for t in job.tools or [])
@@ -246,8 +244,8 @@ class ChatRun:
                     continue
                 yield self._seen(item)
             if declined is not None:
-                self.job = replace(self.job, messages=without_escape_rule(self.job.messages), tools=None,
-                                   tool_choice="auto", queue=asyncio.Queue(), loop=None,
+                # the same prompt, calling nothing: its cache is reused, nothing is read again
+                self.job = replace(self.job, tool_choice="none", queue=asyncio.Queue(), loop=None,
                                    submitted=time.perf_counter(), started=None)
                 self.scheduler.submit(self.job)
                 async for item in self._items(self.job):

@@ -28,9 +28,11 @@ class ScriptedEngine:
     def __init__(self, replies: list[str | list[ToolCall]]) -> None:
         self.replies = list(replies)
         self.seen: list[tuple[list[ChatMessage], list | None]] = []
+        self.choices: list[str] = []
 
     def stream_chat(self, messages, *, tools=None, tool_choice="auto", options=None, cancel=None):
         self.seen.append((list(messages), tools))
+        self.choices.append(tool_choice)
         reply = self.replies.pop(0)
         if isinstance(reply, str):
             yield TextDelta(reply)
@@ -94,7 +96,8 @@ def test_answer_directly_means_words_without_tools():
     assert events[-1].text == "Canberra." and events[-1].messages[0].content == "Canberra."
     offered = [t["function"]["name"] for t in engine.seen[0][1]]
     assert offered[-1] == "answer_directly" and "answer_directly" not in agent.registry
-    assert engine.seen[1][1] is None  # the answer itself is offered no tools
+    # the answer is written from the same prompt (its cache reused), with no call allowed
+    assert engine.seen[1] == engine.seen[0] and engine.choices == ["auto", "none"]
     plain = Agent(ScriptedEngine(["hi"]), _registry([]), system="s", direct_answer_tool=False)
     assert "answer_directly" not in [t["function"]["name"] for t in plain.offered_specs()]
 
@@ -137,21 +140,21 @@ def test_failures_go_back_to_the_model_and_the_turn_completes(call, code):
     assert events[-1].text == "Sorry, that did not work."
 
 
-def test_last_step_offers_no_tools_so_the_turn_ends_in_words():
+def test_last_step_allows_no_call_so_the_turn_ends_in_words():
     call = [ToolCall("weather", '{"city": "Rome"}')]
     engine = ScriptedEngine([call, [ToolCall("weather", '{"city": "Paris"}')], "Both are clear."])
     agent = Agent(engine, _registry([]), system="s", max_steps=3)
     done = _run(agent, "weather rome and paris")[-1]
     assert done.text == "Both are clear." and done.steps == 3
-    assert engine.seen[0][1] is not None and engine.seen[1][1] is not None and engine.seen[2][1] is None
+    assert engine.choices == ["auto", "auto", "none"]  # the tools stay in the prompt: it is cached
 
 
-def test_a_repeated_identical_call_stops_tool_offers():
+def test_a_repeated_identical_call_stops_tool_calls():
     call = ToolCall("weather", '{"city": "Rome"}')
     engine = ScriptedEngine([[call], [ToolCall("weather", '{"city": "Rome"}')], "Clear in Rome."])
     agent = Agent(engine, _registry([]), system="s", max_steps=6)
     done = _run(agent, "weather rome")[-1]
-    assert done.text == "Clear in Rome." and engine.seen[2][1] is None
+    assert done.text == "Clear in Rome." and engine.choices == ["auto", "auto", "none"]
 
 
 def test_text_streams_as_deltas_without_tools():
@@ -179,3 +182,24 @@ def test_real_turn_with_the_default_model(default_engine, tmp_path):
         assert isinstance(done, AgentDone) and done.text.strip()
         pending = rt.reminder_store.pending()
         assert len(pending) == 1 and 170 <= pending[0].due_at - pending[0].created_at <= 190
+
+
+def test_a_resumed_turn_never_hands_the_client_the_same_call_again():
+    spec = {"type": "function", "function": {"name": "order_status", "description": "Where an order is.",
+                                             "parameters": {"type": "object", "properties": {"order": {"type": "string"}}}}}
+    engine = ScriptedEngine([[ToolCall("order_status", '{"order": "4417"}')], "It waits at the locker."])
+    agent = Agent(engine, _registry([]), system="s")
+    agent.client_tools["order_status"] = spec
+    history = [ChatMessage(role="user", content="where is order 4417?"),
+               ChatMessage(role="assistant", content=None, tool_calls=[ToolCall("order_status", '{"order": "4417"}', id="c1")]),
+               ChatMessage(role="tool", content='{"status": "at the locker"}', tool_call_id="c1", name="order_status")]
+    events = list(agent.run(history))
+    assert not any(isinstance(e, ToolCallStarted) for e in events)
+    assert events[-1].text == "It waits at the locker." and engine.choices == ["auto", "none"]
+
+
+def test_an_empty_reply_is_asked_again_for_words():
+    engine = ScriptedEngine(["", "Your order waits at the locker."])
+    agent = Agent(engine, _registry([]), system="s")
+    done = _run(agent, "has my order shipped?")[-1]
+    assert done.text == "Your order waits at the locker." and engine.choices == ["auto", "none"]

@@ -73,7 +73,11 @@ def test_sign_in_a_photo_and_a_client_tool(server: LiveServer) -> None:
             await _until(conn, "session.updated")
             await conn.conversation.item.create(item={
                 "type": "message", "role": "user",
-                "content": [{"type": "input_text", "text": "Where is my order 4417 now?"}]})
+                # not "where is my order now?": in a session without a camera the 1.5B model sends
+                # "where is … now / at the moment" questions to its no-camera answer about half the
+                # time (a known weakness of that guard, in the issue notes); this test is about the
+                # client tool's round trip
+                "content": [{"type": "input_text", "text": "Can you check the status of my order 4417?"}]})
             await conn.response.create()
             called = await _until(conn, "response.done")
             calls = [e for e in called if e.type == "response.function_call_arguments.done"]
@@ -100,5 +104,6 @@ def test_sign_in_a_photo_and_a_client_tool(server: LiveServer) -> None:
     out = called[-1].response.output
     assert [o.type for o in out] == ["function_call"]
 
-    answer = next(e.text for e in used if e.type == "response.output_text.done")
+    answer = next((e.text for e in used if e.type == "response.output_text.done"), None)
+    assert answer is not None, [e.type for e in used]
     assert re.search(r"\bharbou?r street\b", answer.lower()), answer

@@ -81,7 +81,9 @@ def test_auto_offers_the_escape_and_taking_it_is_plain_content(choice) -> None:
     assert msg["content"] == "Hi!" and "tool_calls" not in msg
     assert r["choices"][0]["finish_reason"] == "stop"
     assert engine.seen[0]["tools"] == ["lamp", DIRECT_ANSWER] and engine.seen[1]["tools"] == []
-    assert engine.seen[0]["system"] == [ESCAPE_RULE] and engine.seen[1]["system"] == []  # rule only with the escape
+    # the second pass is the same prompt (its cache is reused) with tool_choice "none"
+    assert engine.seen[0]["system"] == [ESCAPE_RULE] == engine.seen[1]["system"]
+    assert engine.seen[1]["tool_choice"] == "none"
     assert r["usage"]["prompt_tokens"] == 15 and r["usage"]["completion_tokens"] == 6  # both passes
 
 

@@ -4,9 +4,11 @@ Three sets, reported separately:
 - FIXTURE, the development set: prompts and tool descriptions may be tuned on it.
 - DEV2, a second development set. It used to be called held-out, but it was committed with the
   prompt rewrite and edited after its score was seen, so it is tainted and only a dev set now.
-- HOLDOUT, the headline: written from scratch before any model output was seen with it,
+- DEV3 (tool_selection_holdout_v2.json): the held-out set of 2026-12-02. One prompt rule was
+  shaped by what its first run showed, so it is a development set now too.
+- HOLDOUT (v3), the headline: written from scratch before any model output was seen with it,
   committed alone and frozen by sha256 (below). Never tune on it; never edit it — a change
-  of tools gets a new set (v3), not edits to this one.
+  of tools gets a new set (v4), not edits to this one.
 
 Each is scored through the agent (its prompt, with `answer_directly`) and the fixture and
 held-out set also through the OpenAI API of a live `oculi serve`, with the official client
@@ -44,8 +46,9 @@ from oculi.tools.settings import HomeAssistantSettings, ToolsSettings
 HERE = Path(__file__).parent
 FIXTURE = HERE / "tool_selection.json"
 DEV2 = HERE / "tool_selection_dev2.json"
-HOLDOUT = HERE / "tool_selection_holdout_v2.json"
-HOLDOUT_SHA256 = "3eb54360120d5368c756ee139e1b7e8a6122c62deba33cd69325e3b4e000bc88"
+DEV3 = HERE / "tool_selection_holdout_v2.json"  # was held out; see the module docstring
+HOLDOUT = HERE / "tool_selection_holdout_v3.json"
+HOLDOUT_SHA256 = "bf28e7fc6b579e5aae19c1220f83d6f8e14f6d5640f493acbb0c04b08de67c5c"
 FIXTURE_CLOCK = datetime(2026, 11, 24, 14, 0)  # a Tuesday, as the fixture says
 SYSTEM = "You are oculi, a private assistant running on the wearer's own smart glasses. Answer briefly and plainly."
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
@@ -90,14 +93,14 @@ def test_fixture_covers_every_builtin_with_several_phrasings(tmp_path):
 def test_holdout_is_frozen():
     """The held-out set is the one committed alone before its first score; never edited."""
     assert hashlib.sha256(HOLDOUT.read_bytes()).hexdigest() == HOLDOUT_SHA256, (
-        "tool_selection_holdout_v2.json changed: a held-out set is never edited after its score "
-        "was seen; write a new one (v3) instead")
+        "tool_selection_holdout_v3.json changed: a held-out set is never edited after its score "
+        "was seen; write a new one (v4) instead")
 
 
 def test_sets_are_separate_and_the_holdout_is_big_enough(tmp_path):
-    says = {p: {c["say"].lower() for c in load(p)[0]} for p in (FIXTURE, DEV2, HOLDOUT)}
-    assert not says[FIXTURE] & says[HOLDOUT] and not says[DEV2] & says[HOLDOUT]
-    assert not says[FIXTURE] & says[DEV2]
+    says = {p: {c["say"].lower() for c in load(p)[0]} for p in (FIXTURE, DEV2, DEV3, HOLDOUT)}
+    assert not (says[FIXTURE] | says[DEV2] | says[DEV3]) & says[HOLDOUT]
+    assert not says[FIXTURE] & says[DEV2] and not says[FIXTURE] & says[DEV3]
     held, _ = load(HOLDOUT)
     assert len(held) >= 40 and sum(c["expect"][0]["tool"] is None for c in held) >= 10
     with eval_runtime(tmp_path, engine=lambda: None) as rt:
@@ -153,14 +156,14 @@ def _record(name: str, report: EvalReport) -> None:
 
 # Floors guard against regressions; the targets (issue 15) are 0.90 right tool and arguments
 # and 0.90 of no-tool requests answered without a tool, on the held-out set through the API.
-FLOORS = {FIXTURE: (0.90, 0.90), DEV2: (0.80, 0.80), HOLDOUT: (0.90, 0.90)}
+FLOORS = {FIXTURE: (0.90, 0.90), DEV2: (0.80, 0.80), DEV3: (0.70, 0.60), HOLDOUT: (0.90, 0.90)}
 
 
 @pytest.mark.slow
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)  # ~60 model turns a set: minutes on a quiet 2-core machine, hours when shared
-@pytest.mark.parametrize("fixture", [FIXTURE, DEV2, HOLDOUT], ids=["fixture", "dev2", "holdout"])
+@pytest.mark.parametrize("fixture", [FIXTURE, DEV2, DEV3, HOLDOUT], ids=["fixture", "dev2", "dev3", "holdout"])
 def test_tool_selection_accuracy(default_engine, tmp_path, fixture):
     cases, clock = load(fixture)
     with eval_runtime(tmp_path, default_engine, clock) as rt:
@@ -187,7 +190,7 @@ def default_server():
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)
-@pytest.mark.parametrize("fixture", [FIXTURE, HOLDOUT], ids=["fixture", "holdout"])
+@pytest.mark.parametrize("fixture", [FIXTURE, DEV3, HOLDOUT], ids=["fixture", "dev3", "holdout"])
 def test_tool_selection_through_the_api(default_server, tmp_path, fixture):
     """An app's request: its own system line, oculi's tool schemas as its tools, "auto"."""
     from openai import OpenAI
