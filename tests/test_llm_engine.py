@@ -355,12 +355,16 @@ def test_settled_names_need_a_unique_tool_without_arguments() -> None:
     assert settled_argless_call('{"na', [STATUS]) is None
 
 
-def test_tool_choice_none_keeps_the_tools_in_the_prompt_and_reuses_its_cache(tiny_engine: LlamaEngine) -> None:
+@pytest.mark.default_model
+@pytest.mark.slow
+def test_tool_choice_none_keeps_the_tools_in_the_prompt_and_reuses_its_cache(default_engine: LlamaEngine) -> None:
+    # (Qwen's call tag is one token, so a ban keeps it from calling; a model whose tag is
+    # several tokens, like the tiny test model, gets its prompt without the tools instead)
     msgs = ask("Say something nice about Lyon.")
-    tiny_engine.prefill(msgs[:1], tools=[WEATHER, TIMER])  # instructions saved, as a warm-up does
-    first = tiny_engine.chat(msgs, tools=[WEATHER, TIMER], options=GenerationOptions(max_tokens=8))
-    words = tiny_engine.chat(msgs, tools=[WEATHER, TIMER], tool_choice="none",
-                             options=GenerationOptions(max_tokens=8))
+    default_engine.prefill(msgs[:1], tools=[WEATHER, TIMER])  # instructions saved, as a warm-up does
+    first = default_engine.chat(msgs, tools=[WEATHER, TIMER], options=GenerationOptions(max_tokens=8))
+    words = default_engine.chat(msgs, tools=[WEATHER, TIMER], tool_choice="none",
+                                options=GenerationOptions(max_tokens=8))
     assert not words.tool_calls and words.finish_reason in ("stop", "length")
     assert words.usage.prompt_tokens == first.usage.prompt_tokens  # the same prompt...
     assert words.usage.cached_prompt_tokens == words.usage.prompt_tokens - 1  # ...read once

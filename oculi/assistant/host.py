@@ -28,10 +28,11 @@ from oculi.tools.runtime import ToolRuntime
 
 log = logging.getLogger("oculi.assistant")
 
-# Never offered to an assistant session. With a camera, its note is in context and these
-# would look a second time, slower; without one, the instructions say there is none, and
-# offered anyway they drew requests that have nothing to do with looking (the default model
-# sent an app's "where is my order 4417 now?" to describe_view).
+# With a camera, its note is in context and these would look a second time, slower. Without
+# one they stay for the wearer's own interfaces: their "no camera" result is the honest answer
+# to "is the door in front of me open?" (not offered, the default model sent such questions to
+# device_status). App sessions (OpenAI Realtime) go without them: there they drew an app's
+# own requests ("where is my order 4417 now?") to describe_view.
 VIEW_TOOLS = frozenset({"describe_view", "read_text_aloud"})
 
 
@@ -89,14 +90,18 @@ class AssistantHost:
         live_memory: bool = False,
         confirm: Confirm | None = None,
         max_tokens: int = 160,
+        look_tools: bool = True,
     ) -> Assistant:
         """A new conversation. With `view`, the camera note is how it looks (no look tools);
-        with `live_memory` (and memory on), what is seen and said is recorded as it happens."""
+        without, the look tools say there is no camera unless `look_tools` is False (an app's
+        session: see VIEW_TOOLS). With `live_memory` (and memory on), what is seen and said
+        is recorded as it happens."""
         registry = ToolRegistry(timeout_seconds=self.settings.tools.timeout_seconds,
                                 max_result_chars=self.settings.tools.max_result_chars)
         for tool in self.runtime.registry.tools():
-            if tool.name not in VIEW_TOOLS:
-                registry.register(tool)
+            if tool.name in VIEW_TOOLS and (view is not None or not look_tools):
+                continue
+            registry.register(tool)
         recorder = None
         if live_memory and self.memory is not None:
             recorder = LiveMemory(self.memory)

@@ -102,6 +102,7 @@ class LlamaEngine:
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._is_eog = llama_cpp.llama_vocab_is_eog
         self._not_words_ids: list[int] | None = None
+        self._call_tag_ids: list[int] | None = None
 
     # ------------------------------------------------------------------ public API
     def stream_chat(
@@ -122,6 +123,11 @@ class LlamaEngine:
         the grammar, small models asked for one call tend to append needless extra ones.
         """
         opts = options or GenerationOptions()
+        words_only = bool(tools) and tool_choice == "none" and json_schema is None and not json_object
+        if tool_choice == "none" and not (words_only and self._call_tag):
+            # a model without a one-token call tag cannot be kept from calling by a ban:
+            # the tools leave its prompt
+            tools, words_only = None, False
         history = [m.to_template_dict() for m in messages]
         prompt = self.template.render(history, tools)
         with self._lock:
@@ -129,9 +135,9 @@ class LlamaEngine:
             self.prefixes.prepare(tokens, self._system_prefix_len(history, tools, prompt))
             if opts.seed is not None:
                 self.llm.set_seed(opts.seed)
-            if tools and tool_choice == "none" and json_schema is None and not json_object:
+            if words_only:
                 yield from self._words_only(tokens, history, opts, cancel)
-            elif tools and tool_choice != "none":
+            elif tools:
                 forced = self._forced_tools(tools, tool_choice)
                 max_calls = toolfmt.MAX_PARALLEL_CALLS if parallel_tool_calls else 1
                 yield from self._chat_with_tools(prompt, tokens, tools, forced, opts, cancel, max_calls)
@@ -201,11 +207,12 @@ class LlamaEngine:
 
     # ------------------------------------------------------------------ generation
     def _plain(
-        self, tokens: list[int], grammar: Any, opts: GenerationOptions, cancel: threading.Event | None
+        self, tokens: list[int], grammar: Any, opts: GenerationOptions, cancel: threading.Event | None,
+        ban_first: list[int] | None = None,
     ) -> Iterator[StreamEvent]:
         usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=cached_tokens(self.llm, tokens[:-1]))
         reason = "stop"
-        for kind, value in self._decode(tokens, grammar, opts, cancel, usage):
+        for kind, value in self._decode(tokens, grammar, opts, cancel, usage, ban_first=ban_first):
             if kind == "text":
                 yield TextDelta(value)
             else:
@@ -248,7 +255,7 @@ class LlamaEngine:
         plain = self.template.render(history, None)
         plain_tokens = self._tokenize(plain)
         self.prefixes.prepare(plain_tokens, self._system_prefix_len(history, None, plain))
-        for ev in self._plain(plain_tokens, None, opts, cancel):
+        for ev in self._plain(plain_tokens, None, opts, cancel, ban_first=self._not_words):
             if isinstance(ev, Finished):
                 ev.usage.completion_tokens += usage.completion_tokens
             yield ev
@@ -269,8 +276,10 @@ class LlamaEngine:
     @property
     def _call_tag(self) -> list[int]:
         """The call tag's token, when the template has it as one token (Qwen's `<tool_call>`)."""
-        ids = self._tokenize(toolfmt.CALL_OPEN)
-        return ids if len(ids) == 1 else []
+        if self._call_tag_ids is None:
+            ids = self._tokenize(toolfmt.CALL_OPEN)
+            self._call_tag_ids = ids if len(ids) == 1 else []
+        return self._call_tag_ids
 
     def _chat_with_tools(
         self,

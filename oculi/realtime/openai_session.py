@@ -176,7 +176,7 @@ class OpenAIRealtimeSession:
         # and the model is told so (the camera instructions would only distract it).
         self.assistant = host.session(ScheduledEngine(rt.chat, self.loop), view=None,
                                       live_memory=rt.settings.live_memory,
-                                      max_tokens=rt.voice.max_answer_tokens)
+                                      max_tokens=rt.voice.max_answer_tokens, look_tools=False)
         self.assistant.blind_note = False  # the instructions say there is no camera; see Assistant
         self._base_system = _custom_system(host.settings.llm)
         self.emit(server_event("session.created", session=self._session_dict()))

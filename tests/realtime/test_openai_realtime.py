@@ -118,7 +118,7 @@ def test_text_turn_malformed_event_and_spoken_turn(
     assert _words(transcribed[0].transcript) == _words(QUESTION)
     audio = b"".join(base64.b64decode(e.delta) for e in spoken
                      if e.type == "response.output_audio.delta")
-    assert len(audio) > 24_000  # more than half a second of pcm16 at 24 kHz
+    assert len(audio) > 24_000, str([(e.type, getattr(e, "transcript", None), getattr(e, "delta", "")[:20]) for e in spoken if "audio.delta" not in e.type])  # > 0.5 s of pcm16 at 24 kHz
     transcript = next(e for e in spoken if e.type == "response.output_audio_transcript.done")
     assert transcript.transcript.strip()
     assert kinds.index("response.output_audio.delta") < kinds.index("response.done")
