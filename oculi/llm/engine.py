@@ -18,7 +18,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -171,15 +171,16 @@ class LlamaEngine:
         """
         history = [m.to_template_dict() for m in messages]
         prompt = self.template.render(history, tools)
-        if len(history) == 1 and history[0]["role"] == "system":
+        warm_up = len(history) == 1 and history[0]["role"] == "system"
+        if warm_up:
             # a system prompt alone: only what every conversation under it begins with
             probe = self.template.render([*history, {"role": "user", "content": "?"}], tools)
             prompt = os.path.commonprefix([prompt, probe])
         if not self._lock.acquire(blocking=wait):
             return 0
         try:
-            if tools and alone_system(history):
-                _ = self._not_words  # a warm-up: find them now, not in the first reply in words
+            if tools and warm_up:
+                _ = self._not_words  # find them now, not in the first reply in words
             tokens = self._tokenize(prompt)
             if not tokens or len(tokens) >= self.llm.n_ctx():
                 return 0
@@ -231,25 +232,9 @@ class LlamaEngine:
         text). A call written another way still is dropped and the reply is written again
         from a prompt without the tools."""
         usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=cached_tokens(self.llm, tokens[:-1]))
-        held, decided, reason, state = "", False, "stop", "undecided"
-        for kind, value in self._decode(tokens, None, opts, cancel, usage, ban=self._call_tag,
-                                        ban_first=self._not_words):
-            if kind != "text":
-                reason = value
-                break
-            if decided:
-                yield TextDelta(value)
-                continue
-            held += value
-            state = toolfmt.opening_state(held)
-            if state == "call":
-                break
-            if state == "text":
-                decided = True
-                yield TextDelta(held)
-        if state != "call" or reason == "cancelled":
-            if held and not decided:
-                yield TextDelta(held)
+        calling, reason = yield from _text_until_call(
+            self._decode(tokens, None, opts, cancel, usage, ban=self._call_tag, ban_first=self._not_words))
+        if not calling:
             yield Finished(reason, usage)  # type: ignore[arg-type]
             return
         plain = self.template.render(history, None)
@@ -292,28 +277,10 @@ class LlamaEngine:
         max_calls: int,
     ) -> Iterator[StreamEvent]:
         usage = Usage(prompt_tokens=len(tokens), cached_prompt_tokens=cached_tokens(self.llm, tokens[:-1]))
-        calling = False
         if forced is None:
             # Let the model choose: hold back text while it could still be a call opener.
-            held, decided, reason = "", False, "stop"
-            for kind, value in self._decode(tokens, None, opts, cancel, usage):
-                if kind != "text":
-                    reason = value
-                    break
-                if decided:
-                    yield TextDelta(value)
-                    continue
-                held += value
-                state = toolfmt.opening_state(held)
-                if state == "call":
-                    calling = True
-                    break
-                if state == "text":
-                    decided = True
-                    yield TextDelta(held)
+            calling, reason = yield from _text_until_call(self._decode(tokens, None, opts, cancel, usage))
             if not calling:
-                if held and not decided:
-                    yield TextDelta(held)
                 yield Finished(reason, usage)  # type: ignore[arg-type]
                 return
             allowed = tools
@@ -492,8 +459,29 @@ class LlamaEngine:
         return self._grammar_from_gbnf(JSON_GBNF)
 
 
-def alone_system(history: list[dict[str, Any]]) -> bool:
-    return len(history) == 1 and history[0]["role"] == "system"
+def _text_until_call(
+    decoded: Iterator[tuple[str, str]],
+) -> Generator[TextDelta, None, tuple[bool, str]]:
+    """Stream `_decode`'s text, held back while it could still open a tool call; returns
+    (a call opened, the end reason). Held text is let out when no call opened."""
+    held, decided, reason = "", False, "stop"
+    for kind, value in decoded:
+        if kind != "text":
+            reason = value
+            break
+        if decided:
+            yield TextDelta(value)
+            continue
+        held += value
+        state = toolfmt.opening_state(held)
+        if state == "call":
+            return True, reason
+        if state == "text":
+            decided = True
+            yield TextDelta(held)
+    if held and not decided:
+        yield TextDelta(held)
+    return False, reason
 
 
 def _banning(always: list[int], first: list[int], prompt_len: int) -> Any:
