@@ -30,7 +30,7 @@ from oculi.agent.prompt import (
     system_prompt,
     turn_line,
 )
-from oculi.llm.engine import GenerationOptions
+from oculi.llm.engine import GenerationOptions, ToolChoice
 from oculi.llm.messages import (
     ChatMessage,
     Finished,
@@ -78,6 +78,10 @@ class Agent:
         # model beside the registry's, never run here. A call to one ends the turn with
         # finish reason CLIENT_TOOLS; the caller hands it to the client and resumes later.
         self.client_tools: dict[str, dict[str, Any]] = {}
+        # What the first model call of a turn may do (OpenAI Realtime `session.tool_choice`):
+        # "auto", "none" (words only), "required" or {"type": "function", "function":
+        # {"name": ...}} (a call it must make; later steps are "auto" again).
+        self.tool_choice: ToolChoice = "auto"
 
     def prompt_messages(
         self, history: list[ChatMessage], *, tools_offered: bool = True
@@ -108,16 +112,18 @@ class Agent:
         usage: Usage,
         cancel: threading.Event | None,
         may_call: bool = True,
+        forced: ToolChoice | None = None,
     ) -> Iterator[AgentEvent | tuple[str, list[ToolCall], str]]:
         """Stream one model call: AnswerDelta events, then (text, calls, finish reason).
         With `may_call` False the tools stay in the prompt (tool_choice "none"): the prompt
-        is the one the model just read, so a reply in words starts without re-reading it."""
+        is the one the model just read, so a reply in words starts without re-reading it.
+        `forced` ("required" or a named function) replaces "auto" for this call."""
         text_parts: list[str] = []
         calls: list[ToolCall] = []
         reason = "stop"
         for ev in self.engine.stream_chat(
             self.prompt_messages(messages, tools_offered=tools is not None),
-            tools=tools, tool_choice="auto" if may_call else "none",
+            tools=tools, tool_choice=(forced or "auto") if may_call else "none",
             options=self.options, cancel=cancel,
         ):
             if isinstance(ev, TextDelta):
@@ -140,6 +146,8 @@ class Agent:
         usage = Usage()
         seen = _calls_this_turn(history)  # a resumed turn (client tools) already made these
         offer_tools = len(self.registry) > 0 or bool(self.client_tools)
+        words_only = words_only or self.tool_choice == "none"
+        forced = None if self.tool_choice in ("auto", "none") else self.tool_choice
         reason = "stop"
         text = ""
         step = 0
@@ -147,7 +155,12 @@ class Agent:
         for step in range(1, self.max_steps + 1):
             may_call = offer_tools and not words_only and step < self.max_steps
             text, calls, reason = "", [], "stop"
-            for out in self._generate(history + new, specs, usage, cancel, may_call):
+            step_specs, step_forced = specs, None
+            if forced is not None and step == 1 and specs:  # a call it must make: no escape
+                step_specs = [t for t in specs if t["function"]["name"] != DIRECT_ANSWER]
+                step_forced = forced
+            for out in self._generate(history + new, step_specs, usage, cancel, may_call,
+                                      step_forced):
                 if isinstance(out, tuple):
                     text, calls, reason = out
                 else:

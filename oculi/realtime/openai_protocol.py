@@ -69,6 +69,11 @@ class FunctionTool(_Strict):
     parameters: dict[str, Any] | None = None
 
 
+class ToolChoiceFunction(_Strict):
+    type: Literal["function"]
+    name: str = Field(min_length=1)
+
+
 class SessionConfig(_Strict):
     type: Literal["realtime"] = "realtime"
     model: str | None = None
@@ -76,6 +81,7 @@ class SessionConfig(_Strict):
     output_modalities: list[Literal["text", "audio"]] | None = None
     audio: AudioConfig | None = None
     tools: list[FunctionTool] | None = None
+    tool_choice: Literal["auto", "none", "required"] | ToolChoiceFunction | None = None
 
 
 # ---------------------------------------------------------------- conversation items
@@ -208,6 +214,8 @@ def parse_client_event(text: str) -> Any:
         loc = [str(p) for p in first.get("loc", ())]
         # drop the discriminator tags pydantic inserts into the location
         loc = [p for p in loc if p not in {kind, "message", "function_call_output"}]
+        # and the union members' names (tool_choice: "literal[...]" or ToolChoiceFunction)
+        loc = [p for p in loc if not p.startswith("literal[") and not p[:1].isupper()]
         param = ".".join(loc) or None
         if first.get("type") == "extra_forbidden":
             raise EventError(f"'{param}' is not supported by oculi (in {kind})",

@@ -58,6 +58,7 @@ from oculi.realtime.openai_protocol import (
     ResponseCreate,
     SessionConfig,
     SessionUpdate,
+    ToolChoiceFunction,
     error_event,
     new_id,
     parse_client_event,
@@ -110,6 +111,7 @@ class OpenAIRealtimeSession:
         self._calls: dict[str, str] = {}  # call_id → tool name, awaiting function_call_output
         self._resume = False  # a function_call_output came: the next response goes on from it
         self._tools: list[dict[str, Any]] = []
+        self._tool_choice: str | dict[str, Any] = "auto"
         self._turn_detection: dict[str, Any] | None = None
         self._detector: TurnDetector | None = None  # server_vad: oculi's VAD + end-of-turn rule
         self._vad_x: ThreadPoolExecutor | None = None
@@ -281,6 +283,15 @@ class OpenAIRealtimeSession:
                 raise EventError(f"'{tool.name}' is the name of one of oculi's own tools",
                                  code="invalid_value", param=f"session.tools.{i}.name",
                                  hint="give the client tool another name")
+        choice = cfg.tool_choice
+        if isinstance(choice, ToolChoiceFunction):
+            client = ({t.name for t in cfg.tools} if cfg.tools is not None else
+                      set(self.assistant.agent.client_tools) if self.assistant else set())
+            if choice.name not in server_tools | client:
+                raise EventError(f"tool_choice names '{choice.name}', which is not among the "
+                                 "session's tools", code="invalid_value",
+                                 param="session.tool_choice.name",
+                                 hint="name one of session.tools or of oculi's own tools")
         if cfg.output_modalities is not None and len(cfg.output_modalities) != 1:
             raise EventError('output_modalities is ["text"] or ["audio"] (audio comes with its '
                              "transcript)", code="invalid_value", param="session.output_modalities")
@@ -297,6 +308,12 @@ class OpenAIRealtimeSession:
                 "name": t.name, "description": t.description or "",
                 "parameters": t.parameters or {"type": "object", "properties": {}}}}
                 for t in cfg.tools}
+        if choice is not None and self.assistant is not None:
+            # "none": replies in words only, and nothing runs (see LlamaEngine.stream_chat)
+            self._tool_choice = choice.model_dump() if isinstance(choice, ToolChoiceFunction) else choice
+            self.assistant.agent.tool_choice = (
+                {"type": "function", "function": {"name": choice.name}}
+                if isinstance(choice, ToolChoiceFunction) else choice)
         if audio is not None and audio.input is not None and "transcription" in audio.input.model_fields_set:
             t = audio.input.transcription
             self.transcription = None if t is None else {"model": t.model or "whisper"}
@@ -317,7 +334,7 @@ class OpenAIRealtimeSession:
                                 "turn_detection": self._turn_detection,
                                 "noise_reduction": None},
                       "output": {"format": pcm, "voice": "hibari", "speed": 1.0}},
-            "tools": self._tools, "tool_choice": "auto", "max_output_tokens": "inf",
+            "tools": self._tools, "tool_choice": self._tool_choice, "max_output_tokens": "inf",
         }
 
     # ------------------------------------------------------------------ input audio

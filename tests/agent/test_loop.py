@@ -203,3 +203,27 @@ def test_an_empty_reply_is_asked_again_for_words():
     agent = Agent(engine, _registry([]), system="s")
     done = _run(agent, "has my order shipped?")[-1]
     assert done.text == "Your order waits at the locker." and engine.choices == ["auto", "none"]
+
+
+def test_tool_choice_none_answers_in_words_and_runs_nothing():
+    log: list[str] = []
+    engine = ScriptedEngine(["I can't unlock it from here."])
+    agent = Agent(engine, _registry(log), system="s")
+    agent.tool_choice = "none"
+    done = _run(agent, "unlock the front door")[-1]
+    assert done.text == "I can't unlock it from here." and done.steps == 1
+    assert engine.choices == ["none"] and log == []
+
+
+def test_tool_choice_required_or_named_forces_the_first_call_only():
+    forced = {"type": "function", "function": {"name": "weather"}}
+    for choice in ("required", forced):
+        engine = ScriptedEngine([[ToolCall("weather", '{"city": "Rome"}')], "Clear in Rome."])
+        agent = Agent(engine, _registry([]), system="s")
+        agent.tool_choice = choice
+        events = _run(agent, "how is it outside in Rome?")
+        assert [e.name for e in events if isinstance(e, ToolCallFinished)] == ["weather"]
+        assert engine.choices == [choice, "auto"] and events[-1].text == "Clear in Rome."
+        first_offer = [t["function"]["name"] for t in engine.seen[0][1]]
+        assert "answer_directly" not in first_offer  # declining is no way out of a forced call
+        assert "answer_directly" in [t["function"]["name"] for t in engine.seen[1][1]]

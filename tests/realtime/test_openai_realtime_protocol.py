@@ -26,6 +26,8 @@ from oculi.realtime.openai_protocol import (
      '"audio": {"output": {"voice": "alloy"}}}}'), "unsupported_field", "session.audio.output.voice"),
     ('{"type": "conversation.item.create", "item": {"type": "message"}}', "invalid_value", None),
     ('{"type": "input_audio_buffer.append"}', "invalid_value", "audio"),
+    ('{"type": "session.update", "session": {"type": "realtime", "tool_choice": "sometimes"}}',
+     "invalid_value", "session.tool_choice"),
 ])
 def test_bad_events_get_a_code_and_name_the_field(text: str, code: str, param: str | None) -> None:
     with pytest.raises(EventError) as info:
@@ -43,8 +45,10 @@ def test_the_events_the_sdk_sends_parse() -> None:
                                 "turn_detection": {"type": "server_vad",
                                                    "silence_duration_ms": 500}},
                       "output": {"format": {"type": "audio/pcm", "rate": 24000}}},
-            "tools": [{"type": "function", "name": "order_status", "parameters": {}}]}}))
+            "tools": [{"type": "function", "name": "order_status", "parameters": {}}],
+            "tool_choice": {"type": "function", "name": "order_status"}}}))
     assert isinstance(update, SessionUpdate) and update.event_id == "e1"
+    assert update.session.tool_choice is not None
     item = parse_client_event(json.dumps({"type": "conversation.item.create", "item": {
         "type": "function_call_output", "call_id": "c1", "output": "{}"}}))
     assert isinstance(item, ItemCreate) and item.item.type == "function_call_output"
