@@ -105,7 +105,8 @@ class AssistantHost:
         recorder = None
         if live_memory and self.memory is not None:
             recorder = LiveMemory(self.memory)
-            registry.register_all(recorder.tools())
+            registry.register_all(t for t in recorder.tools()
+                                  if not self.settings.tools.is_disabled(t.name))
         assistant = Assistant(
             engine, registry, view=view, memory=self.memory is not None,
             system=_custom_system(self.settings.llm), confirm=confirm,

@@ -70,7 +70,7 @@ def summary(p: Perception) -> str:
 
 
 def ask(
-    question: Annotated[str, typer.Argument(help='what to ask, e.g. "What does the sign say?"')],
+    question: Annotated[str, typer.Argument(help='what to ask, e.g. "Read me this label."')],
     image: Annotated[Path | None, typer.Option(help="a photo (JPEG, PNG, WebP…)")] = None,
     video: Annotated[Path | None, typer.Option(help="a video file")] = None,
     at: Annotated[float | None, typer.Option(help="seconds into the video to look at")] = None,

@@ -71,7 +71,7 @@ class ToolRuntime:
                 if server.enabled:
                     tools += self._guarded(f"MCP server {name!r}", lambda n=name, s=server: self._mcp_tools(n, s))
         for t in tools:
-            if t.name in settings.disabled:
+            if settings.is_disabled(t.name):
                 continue
             try:
                 self.registry.register(t)

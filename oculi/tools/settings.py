@@ -6,6 +6,7 @@ runs, and no process is started, just because it is installed.
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -46,7 +47,11 @@ class ToolsSettings(BaseModel):
     enabled_plugins: list[str] = Field(
         default_factory=list, description="entry-point names (group oculi.tools) to load"
     )
-    disabled: list[str] = Field(default_factory=list, description="tool names never offered")
+    disabled: list[str] = Field(
+        default_factory=list,
+        description='tool names never offered; shell patterns work ("home_*"; "*": no tools, '
+        "the assistant only talks)",
+    )
     timeout_seconds: float = Field(20.0, gt=0, description="per call, unless the tool says")
     max_result_chars: int = Field(4000, ge=200, description="longer results are truncated")
     max_steps: int = Field(4, ge=1, description="model turns per request, tool rounds included")
@@ -62,3 +67,6 @@ class ToolsSettings(BaseModel):
     memory: bool = Field(True, description="offer remember and recall over the memory store")
     homeassistant: HomeAssistantSettings = Field(default_factory=HomeAssistantSettings)
     mcp_servers: dict[str, MCPServerSettings] = Field(default_factory=dict)
+
+    def is_disabled(self, tool_name: str) -> bool:
+        return any(fnmatch.fnmatchcase(tool_name, pattern) for pattern in self.disabled)

@@ -65,8 +65,7 @@ def test_text_turn_malformed_event_and_spoken_turn(
     async def session() -> tuple[list[Any], ...]:
         async with _client(rt_live).realtime.connect(model=TINY) as conn:
             created = await _until(conn, "session.created", 300)
-            # words only: a 135M model shown oculi's tool list answered in emoji at some clock
-            # times (the clock line is in the prompt); the tools are the default model's test
+            # words only (the server has no tools either: see rt_live)
             await conn.session.update(session={"type": "realtime", "output_modalities": ["text"],
                                                "instructions": "You are terse.",
                                                "tool_choice": "none"})

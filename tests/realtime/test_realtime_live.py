@@ -73,7 +73,8 @@ def test_frame_and_spoken_question_give_transcript_answer_audio_and_overlay(
     x0, y0, x1, y1 = overlays[0].items[0].box
     assert 0 <= x0 < x1 <= 640 and 0 <= y0 < y1 <= 480
 
-    # the question was answered with the frame's findings in context (no tool round), then spoken
+    # the question was answered with the frame's findings in context (the server has no tools
+    # and the look is no tool round), then spoken
     tools = [e for e in events if isinstance(e, ToolStarted | ToolFinished)]
     assert tools == []
     deltas = [e for e in events if isinstance(e, AnswerDelta)]

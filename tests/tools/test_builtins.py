@@ -102,6 +102,12 @@ def test_runtime_registers_builtins_and_honours_disabled(tmp_path):
         from oculi.llm.tools import calls_grammar
 
         calls_grammar(rt.registry.specs())  # every built-in schema compiles to a grammar
+    with ToolRuntime(ToolsSettings(disabled=["*_note*", "set_timer"]), data_dir=tmp_path,
+                     run_scheduler=False) as rt:
+        names = set(rt.registry.names())
+        assert not names & {"take_note", "find_notes", "set_timer"} and "set_reminder" in names
+    with ToolRuntime(ToolsSettings(disabled=["*"]), data_dir=tmp_path, run_scheduler=False) as rt:
+        assert rt.registry.names() == []
 
 
 @pytest.mark.slow

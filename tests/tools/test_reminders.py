@@ -148,3 +148,15 @@ def test_clock_times_that_cannot_be_used(tmp_path, said):
     now = datetime(2026, 3, 5, 14, 0)
     reg = _registry(ReminderStore(tmp_path / "r.sqlite3"), now=lambda: now)
     assert reg.call("set_reminder", {"text": "x", "when": said}).error_code == "invalid_tool_arguments"
+
+
+@pytest.mark.parametrize(("label", "said"), [
+    ("tea", "Your tea timer is done."), ("tea timer", "Your tea timer is done."),
+    ("timer", "Your timer is done."), ("", "Your timer is done."),
+])
+def test_a_timer_rings_with_timer_said_once(tmp_path, label, said):
+    from oculi.tools.builtins.scheduler import notification_for
+
+    store = ReminderStore(tmp_path / "r.sqlite3")
+    assert _registry(store).call("set_timer", {"seconds": 30, "label": label}).ok
+    assert notification_for(store.pending()[0], time.time()).text == said

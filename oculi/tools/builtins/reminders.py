@@ -72,7 +72,9 @@ class ReminderTools:
                 hint="give hours, minutes and/or seconds",
             )
         now = self.now().timestamp()
-        r = self.store.add("timer", label.strip(), now + total, now=now)
+        # "tea timer" and "timer" are labels models write: the notification says "timer" itself
+        label = re.sub(r"\s*\btimers?$", "", label.strip(), flags=re.IGNORECASE)
+        r = self.store.add("timer", label, now + total, now=now)
         self.on_change()
         return {"timer_set": _describe(r, now)}
 
