@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 from typing import Any
 
+from oculi.agent.claims import claims_an_action, first_sentence_end
 from oculi.agent.events import (
     AgentDone,
     AgentEvent,
@@ -113,7 +114,7 @@ class Agent:
         cancel: threading.Event | None,
         may_call: bool = True,
         forced: ToolChoice | None = None,
-    ) -> Iterator[AgentEvent | tuple[str, list[ToolCall], str]]:
+    ) -> Generator[AgentEvent | tuple[str, list[ToolCall], str], None, None]:
         """Stream one model call: AnswerDelta events, then (text, calls, finish reason).
         With `may_call` False the tools stay in the prompt (tool_choice "none"): the prompt
         is the one the model just read, so a reply in words starts without re-reading it.
@@ -159,8 +160,10 @@ class Agent:
             if forced is not None and step == 1 and specs:  # a call it must make: no escape
                 step_specs = [t for t in specs if t["function"]["name"] != DIRECT_ANSWER]
                 step_forced = forced
-            for out in self._generate(history + new, step_specs, usage, cancel, may_call,
-                                      step_forced):
+            # words that claim an action while none has run yet can still become a call
+            judge = may_call and not seen and not any(m.role == "tool" for m in new)
+            for out in _judged(self._generate(history + new, step_specs, usage, cancel,
+                                              may_call, step_forced), judge):
                 if isinstance(out, tuple):
                     text, calls, reason = out
                 else:
@@ -170,7 +173,20 @@ class Agent:
             # silent: it stopped at once (the 1.5B model can, after a tool result)
             silent = not calls and not text.strip() and reason == "stop"
             if may_call and (declined or silent):  # words, then, from the same prompt
-                for out in self._generate(history + new, specs, usage, cancel, may_call=False):
+                for out in _judged(self._generate(history + new, specs, usage, cancel,
+                                                  may_call=False), judge):
+                    if isinstance(out, tuple):
+                        text, calls, reason = out
+                    else:
+                        yield out
+            if reason == CLAIMED:
+                # It said it did something it did not: it judged an action was asked for, so
+                # it must now make the call (no escape), and the next step answers from the
+                # result. Nothing of the claim was shown.
+                log.info("the reply claimed an action no tool performed: a call is required")
+                no_escape = [t for t in specs or [] if t["function"]["name"] != DIRECT_ANSWER]
+                for out in self._generate(history + new, no_escape, usage, cancel, True,
+                                          "required"):
                     if isinstance(out, tuple):
                         text, calls, reason = out
                     else:
@@ -229,6 +245,43 @@ class Agent:
                 done = ev
         assert done is not None
         return done
+
+
+CLAIMED = "claimed_action"  # _judged: the reply's first sentence claimed an action
+Step = AgentEvent | tuple[str, list[ToolCall], str]  # what Agent._generate yields
+
+
+def _judged(stream: Generator[Step, None, None], judge: bool) -> Iterator[Step]:
+    """`stream` as it is, or (with `judge`) with its first sentence held back until it ends:
+    if that sentence claims an action (claims.claims_an_action), the generation is stopped,
+    nothing is shown and the last item is ("", [], CLAIMED)."""
+    if not judge:
+        yield from stream
+        return
+    held: list[Step] = []
+    said = ""
+    judged = False
+    for out in stream:
+        if judged:
+            yield out
+            continue
+        if isinstance(out, AnswerDelta):
+            held.append(out)
+            said += out.text
+            if first_sentence_end(said) is None:
+                continue
+        elif not isinstance(out, tuple):
+            held.append(out)
+            continue
+        # the first sentence is complete, or the reply ended (in words or in a call)
+        if not (isinstance(out, tuple) and out[1]) and claims_an_action(said):
+            stream.close()  # stops the generation
+            yield ("", [], CLAIMED)
+            return
+        judged = True
+        yield from held
+        if isinstance(out, tuple):
+            yield out
 
 
 def _calls_this_turn(history: list[ChatMessage]) -> set[tuple[str, str]]:

@@ -227,3 +227,63 @@ def test_tool_choice_required_or_named_forces_the_first_call_only():
         first_offer = [t["function"]["name"] for t in engine.seen[0][1]]
         assert "answer_directly" not in first_offer  # declining is no way out of a forced call
         assert "answer_directly" in [t["function"]["name"] for t in engine.seen[1][1]]
+
+
+def _notes_registry(saved: list[str]) -> ToolRegistry:
+    def take_note(text: str) -> str:
+        """Save a note."""
+        saved.append(text)
+        return "saved"
+
+    reg = _registry([])
+    reg.register(function_tool(take_note))
+    return reg
+
+
+def test_a_reply_claiming_an_action_no_tool_did_becomes_the_call():
+    saved: list[str] = []
+    engine = ScriptedEngine([[ToolCall("answer_directly", "{}")],
+                             "The note has been taken. Anything else?",
+                             [ToolCall("take_note", '{"text": "the plumber comes on Friday"}')],
+                             "Saved: the plumber comes on Friday."])
+    agent = Agent(engine, _notes_registry(saved), system="s")
+    events = _run(agent, "jot this down: the plumber comes on friday")
+    said = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    assert "has been taken" not in said  # the false claim never reaches the wearer
+    assert saved == ["the plumber comes on Friday"]
+    assert engine.choices == ["auto", "none", "required", "auto"]
+    assert "answer_directly" not in [t["function"]["name"] for t in engine.seen[2][1]]
+    assert events[-1].text == "Saved: the plumber comes on Friday."
+
+
+def test_plain_answers_and_claims_after_a_tool_ran_are_shown_as_they_are():
+    engine = ScriptedEngine(["Tokyo is the capital of Japan."])
+    agent = Agent(engine, _notes_registry([]), system="s")
+    assert _run(agent, "capital of japan?")[-1].text == "Tokyo is the capital of Japan."
+    assert engine.choices == ["auto"]
+    saved: list[str] = []
+    engine = ScriptedEngine([[ToolCall("take_note", '{"text": "milk"}')], "The note has been saved."])
+    agent = Agent(engine, _notes_registry(saved), system="s")
+    events = _run(agent, "note milk")
+    assert saved == ["milk"] and events[-1].text == "The note has been saved."
+    assert "".join(e.text for e in events if isinstance(e, AnswerDelta)) == "The note has been saved."
+    assert engine.choices == ["auto", "auto"]
+
+
+@pytest.mark.parametrize(("reply", "claims"), [
+    ('The note "The plumber comes on Friday" has been taken.', True),
+    ("The reminder to water the plants has been set.", True),
+    ("I've set a timer for five minutes.", True),
+    ("Timer set for 5 minutes.", True),
+    ("Okay, done.", True),
+    ("I will remind you at six.", True),
+    ("The capital of Japan is Tokyo.", False),
+    ("Done is better than perfect, they say.", False),
+    ("I haven't set anything.", False),
+    ("Sure, what should the note say?", False),
+    ("The light has been on since morning.", False),
+])
+def test_what_counts_as_claiming_an_action(reply, claims):
+    from oculi.agent.claims import claims_an_action
+
+    assert claims_an_action(reply) is claims
