@@ -28,6 +28,7 @@ from oculi.agent.prompt import (
     DIRECT_ANSWER,
     DIRECT_ANSWER_SPEC,
     NO_ACTION_TAKEN,
+    TELL_THE_OUTCOME,
     system_prompt,
     turn_line,
 )
@@ -83,6 +84,10 @@ class Agent:
         # "auto", "none" (words only), "required" or {"type": "function", "function":
         # {"name": ...}} (a call it must make; later steps are "auto" again).
         self.tool_choice: ToolChoice = "auto"
+        # Sentences the caller dictated for other cases (the no-camera answer): never the
+        # answer to a tool result. The 1.5B model, with that answer dictated before the
+        # question, gave it after a reminder was set. Such a reply is written again.
+        self.not_after_tools: frozenset[str] = frozenset()
 
     def prompt_messages(
         self, history: list[ChatMessage], *, tools_offered: bool = True
@@ -93,7 +98,9 @@ class Agent:
         system = self.system if tools_offered else f"{self.system}\n{NO_ACTION_TAKEN}"
         if not self.add_turn_line:  # the caller's system lines (clock, camera) stay where they are
             return [ChatMessage(role="system", content=system), *history]
-        body = [m for m in history if m.role != "system"]
+        # earlier system lines give way to this turn's; those after the question stay
+        asked = max((i for i, m in enumerate(history) if m.role == "user"), default=-1)
+        body = [m for i, m in enumerate(history) if m.role != "system" or i > asked]
         last_user = max((i for i, m in enumerate(body) if m.role == "user"), default=len(body))
         clock = ChatMessage(role="system", content=turn_line(self.clock(), tools_offered))
         return [
@@ -160,8 +167,14 @@ class Agent:
             if forced is not None and step == 1 and specs:  # a call it must make: no escape
                 step_specs = [t for t in specs if t["function"]["name"] != DIRECT_ANSWER]
                 step_forced = forced
-            # words that claim an action while none has run yet can still become a call
-            judge = may_call and not seen and not any(m.role == "tool" for m in new)
+            # words that claim an action while none has run yet can still become a call;
+            # after a tool result, a dictated sentence meant for another case is no answer
+            acted = bool(seen) or any(m.role == "tool" for m in new)
+            judge: Callable[[str], bool] | None = None
+            if may_call and not acted:
+                judge = claims_an_action
+            elif acted and self.not_after_tools:
+                judge = self._dictated
             for out in _judged(self._generate(history + new, step_specs, usage, cancel,
                                               may_call, step_forced), judge):
                 if isinstance(out, tuple):
@@ -179,7 +192,7 @@ class Agent:
                         text, calls, reason = out
                     else:
                         yield out
-            if reason == CLAIMED:
+            if reason == REJECTED and not acted:
                 # It said it did something it did not: it judged an action was asked for, so
                 # it must now make the call (no escape), and the next step answers from the
                 # result. Nothing of the claim was shown.
@@ -187,6 +200,15 @@ class Agent:
                 no_escape = [t for t in specs or [] if t["function"]["name"] != DIRECT_ANSWER]
                 for out in self._generate(history + new, no_escape, usage, cancel, True,
                                           "required"):
+                    if isinstance(out, tuple):
+                        text, calls, reason = out
+                    else:
+                        yield out
+            if reason == REJECTED and acted:
+                log.info("a dictated sentence came as the answer to a tool result: again")
+                outcome = ChatMessage(role="system", content=TELL_THE_OUTCOME)
+                for out in self._generate(history + new + [outcome], specs, usage, cancel,
+                                          may_call=False):
                     if isinstance(out, tuple):
                         text, calls, reason = out
                     else:
@@ -214,6 +236,9 @@ class Agent:
                 reason = CLIENT_TOOLS
                 break
         yield AgentDone(text, new, step, reason, usage)
+
+    def _dictated(self, sentence: str) -> bool:
+        return sentence.strip().strip('"').lower() in {s.lower() for s in self.not_after_tools}
 
     def _run_call(self, call: ToolCall, step: int, new: list[ChatMessage]) -> Iterator[AgentEvent]:
         try:
@@ -247,15 +272,17 @@ class Agent:
         return done
 
 
-CLAIMED = "claimed_action"  # _judged: the reply's first sentence claimed an action
+REJECTED = "rejected"  # _judged: the reply's first sentence was judged no answer
 Step = AgentEvent | tuple[str, list[ToolCall], str]  # what Agent._generate yields
 
 
-def _judged(stream: Generator[Step, None, None], judge: bool) -> Iterator[Step]:
+def _judged(
+    stream: Generator[Step, None, None], judge: Callable[[str], bool] | None
+) -> Iterator[Step]:
     """`stream` as it is, or (with `judge`) with its first sentence held back until it ends:
-    if that sentence claims an action (claims.claims_an_action), the generation is stopped,
-    nothing is shown and the last item is ("", [], CLAIMED)."""
-    if not judge:
+    if `judge` rejects that sentence (claims.claims_an_action: it claims an action), the
+    generation is stopped, nothing is shown and the last item is ("", [], REJECTED)."""
+    if judge is None:
         yield from stream
         return
     held: list[Step] = []
@@ -274,9 +301,9 @@ def _judged(stream: Generator[Step, None, None], judge: bool) -> Iterator[Step]:
             held.append(out)
             continue
         # the first sentence is complete, or the reply ended (in words or in a call)
-        if not (isinstance(out, tuple) and out[1]) and claims_an_action(said):
+        if not (isinstance(out, tuple) and out[1]) and judge(said[:first_sentence_end(said)]):
             stream.close()  # stops the generation
-            yield ("", [], CLAIMED)
+            yield ("", [], REJECTED)
             return
         judged = True
         yield from held

@@ -71,6 +71,10 @@ ESCAPE_RULE = (
 )
 
 
+# After a tool result, when the reply was a sentence dictated for another case (Agent.run).
+TELL_THE_OUTCOME = "Tell the wearer, in one short sentence, what the tool result above says."
+
+
 # In the instructions of a reply written with no tools offered at all (the same rule is in
 # TOOL_GUIDANCE for replies in words when tools are offered).
 NO_ACTION_TAKEN = (

@@ -30,7 +30,7 @@ from oculi.agent.loop import Agent, ChatEngine
 from oculi.agent.prompt import turn_line
 from oculi.assistant.events import AssistantEvent, NotificationFired
 from oculi.assistant.prompt import Capabilities, assistant_system
-from oculi.assistant.view import NO_CAMERA, NO_PICTURE, VIEW_HEADER, CurrentView, ViewSnapshot
+from oculi.assistant.view import NO_CAMERA, NO_CAMERA_ANSWER, NO_PICTURE, VIEW_HEADER, CurrentView, ViewSnapshot
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import ChatMessage
 from oculi.tools.notify import Notification
@@ -92,6 +92,7 @@ class Assistant:
             options=options or GenerationOptions(max_tokens=160, temperature=0.0, seed=0),
             max_steps=max_steps, clock=clock, add_turn_line=False,
         )
+        self.agent.not_after_tools = frozenset({NO_CAMERA_ANSWER})
         self.history: list[ChatMessage] = []
         self.max_history_messages = max_history_messages
         self._listeners: list[Listener] = []

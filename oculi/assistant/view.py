@@ -28,9 +28,9 @@ VIEW_HEADER = "Camera view now:"
 NO_PICTURE = f"{VIEW_HEADER}\nNo picture has come from the camera yet."
 # Said before the first question too: the instructions alone, 3,000 tokens of tool list away,
 # did not stop the 1.5B model from reading out an imagined sign.
+NO_CAMERA_ANSWER = "I can't see anything: no camera or image is connected."
 NO_CAMERA = (f"{VIEW_HEADER}\nNone: no camera or image is connected. To any question about "
-             'a sign, text or what is around the wearer, answer "I can\'t see anything: no '
-             'camera or image is connected."')
+             f'a sign, text or what is around the wearer, answer "{NO_CAMERA_ANSWER}"')
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,19 @@ from oculi.server.errors import ApiError
 from oculi.server.scheduler import END, ChatJob, ChatScheduler
 
 
+class _JobCancel(threading.Event):
+    """A job's own cancel flag, also set while the caller's is. Abandoning a stream sets only
+    the job's: the caller's flag belongs to the whole turn (a turn whose first reply is
+    dropped goes on with another model call, which the turn's flag would have cancelled)."""
+
+    def __init__(self, caller: threading.Event | None) -> None:
+        super().__init__()
+        self.caller = caller
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self.caller is not None and self.caller.is_set())
+
+
 class ScheduledEngine:
     """`stream_chat` over a `ChatScheduler`; call it from a worker thread, never the loop."""
 
@@ -47,7 +60,7 @@ class ScheduledEngine:
         job = ChatJob(messages=messages, tools=tools, tool_choice=tool_choice,
                       json_schema=json_schema, json_object=json_object,
                       options=options or GenerationOptions(),
-                      cancel=cancel or threading.Event(), queue=items)  # type: ignore[arg-type]
+                      cancel=_JobCancel(cancel), queue=items)  # type: ignore[arg-type]
 
         async def submit() -> None:
             self.scheduler.submit(job)  # sets job.loop; raises QueueFull when the line is full

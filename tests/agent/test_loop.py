@@ -287,3 +287,16 @@ def test_what_counts_as_claiming_an_action(reply, claims):
     from oculi.agent.claims import claims_an_action
 
     assert claims_an_action(reply) is claims
+
+
+def test_a_dictated_sentence_is_no_answer_to_a_tool_result():
+    engine = ScriptedEngine([[ToolCall("weather", '{"city": "Rome"}')],
+                             "I can't see anything: no camera is connected.",
+                             "It is clear in Rome."])
+    agent = Agent(engine, _registry([]), system="s")
+    agent.not_after_tools = frozenset({"I can't see anything: no camera is connected."})
+    events = _run(agent, "weather in rome?")
+    said = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    assert said == "It is clear in Rome." and events[-1].text == said
+    assert engine.choices == ["auto", "auto", "none"]
+    assert engine.seen[2][0][-1].role == "system"  # asked for the outcome, at the end
