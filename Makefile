@@ -18,11 +18,13 @@ install-test: $(BIN)/python browser
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 
 # The HUD tests drive Debian's Chromium; the XR test also fetches Meta's IWER emulator with npm.
-# Without them (not root, no apt) those tests skip.
+# Only what is missing is installed, each on its own (Debian's npm conflicts with a Node.js
+# that already brings npm). Without them (not root, no apt) those tests skip.
 browser:
-	@{ command -v chromium && command -v npm; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
-		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium npm >/dev/null; } \
-		|| echo "chromium or npm not installed: the HUD and XR browser tests will be skipped"; }
+	@for tool in chromium npm; do command -v $$tool >/dev/null 2>&1 && continue; \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$tool >/dev/null; } } \
+		|| echo "$$tool not installed: the HUD and XR browser tests that need it will be skipped"; done
 
 run: install
 	$(BIN)/oculi models pull --stack default

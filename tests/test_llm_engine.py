@@ -230,6 +230,20 @@ def test_named_tool_choice_forces_that_tool(tiny_engine: LlamaEngine) -> None:
     jsonschema.validate(out.tool_calls[0].parsed_arguments(), TIMER["function"]["parameters"])
 
 
+def test_allowed_tools_narrow_the_choice_and_keep_the_prompt(tiny_engine: LlamaEngine) -> None:
+    only_timer = {"type": "allowed_tools", "allowed_tools": {"mode": "required", "tools": [
+        {"type": "function", "function": {"name": "set_timer"}}]}}
+    q = ask("What's the weather in Oslo?")
+    out = tiny_engine.chat(q, tools=[WEATHER, TIMER], tool_choice=only_timer)
+    assert [c.name for c in out.tool_calls] == ["set_timer"]
+    again = tiny_engine.chat(q, tools=[WEATHER, TIMER], tool_choice=only_timer)
+    assert again.usage.cached_prompt_tokens >= again.usage.prompt_tokens - 1  # same prompt
+    with pytest.raises(OculiError) as err:
+        tiny_engine.chat(q, tools=[WEATHER, TIMER], tool_choice={
+            "type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": []}})
+    assert err.value.code == "invalid_tool_choice"
+
+
 def test_unknown_named_tool_is_a_clear_error(tiny_engine: LlamaEngine) -> None:
     with pytest.raises(OculiError) as err:
         tiny_engine.chat(ask("hi"), tools=[WEATHER], tool_choice={"type": "function", "function": {"name": "nope"}})

@@ -163,10 +163,9 @@ class Agent:
         for step in range(1, self.max_steps + 1):
             may_call = offer_tools and not words_only and step < self.max_steps
             text, calls, reason = "", [], "stop"
-            step_specs, step_forced = specs, None
+            step_forced = None
             if forced is not None and step == 1 and specs:  # a call it must make: no escape
-                step_specs = [t for t in specs if t["function"]["name"] != DIRECT_ANSWER]
-                step_forced = forced
+                step_forced = _any_but_the_escape(specs) if forced == "required" else forced
             # words that claim an action while none has run yet can still become a call;
             # after a tool result, a dictated sentence meant for another case is no answer
             acted = bool(seen) or any(m.role == "tool" for m in new)
@@ -175,7 +174,7 @@ class Agent:
                 judge = claims_an_action
             elif acted and self.not_after_tools:
                 judge = self._dictated
-            for out in _judged(self._generate(history + new, step_specs, usage, cancel,
+            for out in _judged(self._generate(history + new, specs, usage, cancel,
                                               may_call, step_forced), judge):
                 if isinstance(out, tuple):
                     text, calls, reason = out
@@ -197,9 +196,8 @@ class Agent:
                 # it must now make the call (no escape), and the next step answers from the
                 # result. Nothing of the claim was shown.
                 log.info("the reply claimed an action no tool performed: a call is required")
-                no_escape = [t for t in specs or [] if t["function"]["name"] != DIRECT_ANSWER]
-                for out in self._generate(history + new, no_escape, usage, cancel, True,
-                                          "required"):
+                for out in self._generate(history + new, specs, usage, cancel, True,
+                                          _any_but_the_escape(specs or [])):
                     if isinstance(out, tuple):
                         text, calls, reason = out
                     else:
@@ -309,6 +307,14 @@ def _judged(
         yield from held
         if isinstance(out, tuple):
             yield out
+
+
+def _any_but_the_escape(specs: list[dict[str, Any]]) -> ToolChoice:
+    """"required" without `answer_directly`, as OpenAI's allowed_tools: the tool list in the
+    prompt stays as it was (a shorter list would be read again: ~20 s for 3,000 tokens)."""
+    names = [t["function"]["name"] for t in specs if t["function"]["name"] != DIRECT_ANSWER]
+    return {"type": "allowed_tools", "allowed_tools": {"mode": "required", "tools": [
+        {"type": "function", "function": {"name": n}} for n in names]}}
 
 
 def _calls_this_turn(history: list[ChatMessage]) -> set[tuple[str, str]]:

@@ -424,6 +424,18 @@ class LlamaEngine:
     ) -> list[dict[str, Any]] | None:
         if choice == "required":
             return tools
+        if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+            # OpenAI's shape for "call one of these": the whole list stays in the prompt (its
+            # cache with it), only the choice is narrowed. Mode "auto" is not offered here.
+            allowed = choice.get("allowed_tools", {})
+            names = {t.get("function", t).get("name") for t in allowed.get("tools", [])}
+            chosen = [t for t in tools if toolfmt.tool_name(t) in names]
+            if allowed.get("mode") != "required" or not chosen:
+                raise OculiError(
+                    "allowed_tools needs mode 'required' and names among the tools",
+                    code="invalid_tool_choice",
+                )
+            return chosen
         if isinstance(choice, dict):
             name = choice.get("function", {}).get("name")
             chosen = [t for t in tools if toolfmt.tool_name(t) == name]

@@ -223,10 +223,17 @@ def test_tool_choice_required_or_named_forces_the_first_call_only():
         agent.tool_choice = choice
         events = _run(agent, "how is it outside in Rome?")
         assert [e.name for e in events if isinstance(e, ToolCallFinished)] == ["weather"]
-        assert engine.choices == [choice, "auto"] and events[-1].text == "Clear in Rome."
-        first_offer = [t["function"]["name"] for t in engine.seen[0][1]]
-        assert "answer_directly" not in first_offer  # declining is no way out of a forced call
-        assert "answer_directly" in [t["function"]["name"] for t in engine.seen[1][1]]
+        assert engine.choices[1] == "auto" and events[-1].text == "Clear in Rome."
+        if choice == "required":  # declining is no way out of a forced call
+            assert _allowed(engine.choices[0]) == {"unlock_door", "weather", "crash"}
+        else:
+            assert engine.choices[0] == choice
+        assert engine.seen[0][1] == engine.seen[1][1]  # the same list in the prompt: cached
+
+
+def _allowed(choice) -> set[str]:
+    assert choice["type"] == "allowed_tools" and choice["allowed_tools"]["mode"] == "required"
+    return {t["function"]["name"] for t in choice["allowed_tools"]["tools"]}
 
 
 def _notes_registry(saved: list[str]) -> ToolRegistry:
@@ -251,8 +258,9 @@ def test_a_reply_claiming_an_action_no_tool_did_becomes_the_call():
     said = "".join(e.text for e in events if isinstance(e, AnswerDelta))
     assert "has been taken" not in said  # the false claim never reaches the wearer
     assert saved == ["the plumber comes on Friday"]
-    assert engine.choices == ["auto", "none", "required", "auto"]
-    assert "answer_directly" not in [t["function"]["name"] for t in engine.seen[2][1]]
+    assert engine.choices[:2] == ["auto", "none"] and engine.choices[3] == "auto"
+    assert "answer_directly" not in _allowed(engine.choices[2]) and "take_note" in _allowed(engine.choices[2])
+    assert engine.seen[2][1] == engine.seen[0][1]  # the same tool list: no re-reading
     assert events[-1].text == "Saved: the plumber comes on Friday."
 
 
