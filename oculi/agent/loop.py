@@ -125,7 +125,7 @@ class Agent:
         """Stream one model call: AnswerDelta events, then (text, calls, finish reason).
         With `may_call` False the tools stay in the prompt (tool_choice "none"): the prompt
         is the one the model just read, so a reply in words starts without re-reading it.
-        `forced` ("required" or a named function) replaces "auto" for this call."""
+        `forced` (a tool_choice that demands a call) replaces "auto" for this call."""
         text_parts: list[str] = []
         calls: list[ToolCall] = []
         reason = "stop"
