@@ -1,8 +1,8 @@
 """Does a reply say that something was done? Used to catch a reply in words that claims an
 action no tool performed.
 
-The 1.5B default model, offered the tools and asked "take a note that the plumber comes on
-Friday", sometimes declines every tool and then answers "The note … has been taken" — a lie
+The 1.5B default model, offered the tools and asked to note down a visit on a given day,
+sometimes declines every tool and then answers "The note … has been taken" — a lie
 the wearer has no way to notice. The instructions forbid it (prompt.TOOL_GUIDANCE) and the
 model still does it. The claim itself shows that the model judged an action was asked for, so
 the agent then makes it call a tool (see Agent.run). Only the first sentence is judged: it is

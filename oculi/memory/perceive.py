@@ -4,7 +4,7 @@ Memory adds only what it needs on top of `oculi.vision.perception`:
 - OCR on a copy downscaled to 960 px (the detector's working size; larger frames cost time and
   read no more), with glued words split so full-text search finds them;
 - the objects in view as a short caption ("a cup in the middle, 2 chairs on the left and
-  right"), stored in the moment's caption and indexed, so "where did I leave my cup?" finds
+  right"), stored in the moment's caption and indexed, so a question about the cup finds
   the frame; the best installed detector is used (YOLOv3-tiny by default);
 - a people count, never an identity;
 - face blurring for anything stored, with vision's thorough face detector (tiles and quarter

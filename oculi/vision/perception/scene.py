@@ -2,7 +2,7 @@
 
 A detector returns boxes; the wearer needs "2 chairs (left, right)" or "a cup on the left".
 The look prompt, the memory caption, `--stats` and the HUD all use these phrases, so a
-question asked now ("how many chairs?") and one asked later ("where did I leave my cup?")
+question asked now ("how many chairs?") and one asked later ("my cup: last seen where?")
 are answered from the same words. Positions are thirds of the frame's width; an object that
 fills a fifth of the frame or more is "close" (held, or right in front of the wearer).
 """
