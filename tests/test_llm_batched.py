@@ -41,6 +41,18 @@ def test_one_stream_at_a_time_matches_the_single_engine(batched: Any, tiny_engin
     assert batched.prefix_restores >= 0  # (the shared system prompt is saved the 2nd time)
 
 
+def test_a_prompt_read_already_is_not_read_again_and_returns(batched: Any) -> None:
+    """A warm-up of a system prompt the engine already holds (each realtime session sends
+    one) has nothing to read; it must return at once, not spin the decode loop forever."""
+    done: list[int] = []
+    t = threading.Thread(target=lambda: done.extend(
+        [batched.prefill([SYSTEM]), batched.prefill([SYSTEM]), batched.prefill([SYSTEM])]))
+    t.start()
+    t.join(120)
+    assert not t.is_alive() and len(done) == 3
+    assert done[1] == done[2] == 0  # held: nothing read the second and third time
+
+
 def test_concurrent_streams_each_get_their_own_answer(batched: Any) -> None:
     results: dict[int, Any] = {}
     cancel = threading.Event()
@@ -89,3 +101,25 @@ def test_stop_strings_and_forced_tool_calls(batched: Any) -> None:
     assert called.finish_reason == "tool_calls"
     assert called.tool_calls[0].name == "get_weather"
     assert "city" in called.tool_calls[0].parsed_arguments()
+
+
+@pytest.mark.default_model
+@pytest.mark.slow
+def test_tool_choice_none_keeps_the_prompt_and_never_calls_on_the_default_model() -> None:
+    """The server's engine declines tools as LlamaEngine does: the tools stay in the prompt
+    (read once), the call tag is banned, and a request that begs for a tool gets words."""
+    from oculi.llm.batched import BatchedEngine
+    from tests.conftest import DEFAULT, _installed_or_skip
+
+    engine = BatchedEngine(_installed_or_skip(DEFAULT), slots=2, threads=2, context_tokens=2048)
+    try:
+        msgs = [ChatMessage("user", "What's the weather in Oslo in celsius?")]
+        called = engine.chat(msgs, tools=WEATHER, options=GREEDY)
+        assert called.tool_calls  # the request does want the tool...
+        words = engine.chat(msgs, tools=WEATHER, tool_choice="none",
+                            options=GenerationOptions(max_tokens=40, temperature=0.0))
+        assert not words.tool_calls and words.text.strip() and "<tool_call>" not in words.text
+        assert words.usage.prompt_tokens == called.usage.prompt_tokens  # ...the same prompt,
+        assert words.usage.cached_prompt_tokens == words.usage.prompt_tokens - 1  # read once
+    finally:
+        engine.close()

@@ -173,3 +173,44 @@ def test_doctor_shows_the_endpoint_answering(llama_server) -> None:
     assert not status.send_images
     down = probe_endpoint(Settings(llm={"endpoint": "http://127.0.0.1:9"}), timeout=2)  # type: ignore[arg-type]
     assert down is not None and not down.answers
+
+
+def test_a_realtime_spoken_question_is_answered_through_the_endpoint(llama_server) -> None:
+    """The glasses' way in: a spoken question over the realtime socket is transcribed on the
+    device, and its answer comes from the external engine (the proxy saw the transcript)."""
+    import asyncio
+
+    from oculi.realtime.client import RealtimeClient
+    from oculi.realtime.protocol import AnswerDone, ErrorEvent
+    from oculi.server.live import LiveServer
+    from tests.realtime.conftest import QUESTION, _require
+
+    _require("whisper-base", "silero-vad", "hibari-tts")
+    url, bodies, _ = llama_server
+    n = len(bodies)
+    env = {"OCULI_LLM__ENDPOINT": url, "OCULI_TOOLS__DISABLED": '["*"]'}
+    with LiveServer("--model", "smollm2-135m-instruct", "--slots", "2", "--no-embeddings",
+                    "--no-image-text", "--realtime-preload", env=env) as server:
+        r = httpx.post(server.base_url + "/v1/audio/speech", timeout=300,
+                       json={"model": "hibari-tts", "voice": "heart", "input": QUESTION,
+                             "response_format": "pcm"})
+        assert r.status_code == 200, r.text
+        pcm, rate = r.content, int(r.headers["x-sample-rate"])
+
+        async def session() -> list:
+            async with await RealtimeClient.connect(server.base_url, mode="push_to_talk",
+                                                    rate=rate) as rt:
+                await rt.talk_start()
+                await rt.send_audio(pcm, chunk_ms=40)
+                await rt.send_audio(b"\0\0" * (rate // 4))
+                await rt.talk_stop()
+                return await rt.collect(lambda e: isinstance(e, AnswerDone), 600)
+
+        events = asyncio.run(session())
+    assert not [e for e in events if isinstance(e, ErrorEvent)]
+    done = events[-1]
+    assert isinstance(done, AnswerDone) and done.full_answer.strip()
+    sent = [json.loads(b) for b in bodies[n:] if b.startswith(b"{")]
+    asked = [m["content"] for body in sent for m in body.get("messages", [])
+             if m.get("role") == "user" and isinstance(m.get("content"), str)]
+    assert any("sign" in a.lower() for a in asked), asked  # the question reached the engine

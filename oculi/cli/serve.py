@@ -25,7 +25,12 @@ def serve(
                                        envvar="OCULI_API_KEY")
     ] = None,
     model: Annotated[str | None, typer.Option(help="catalog id of the chat model")] = None,
-    slots: Annotated[int | None, typer.Option(help="chat generations decoded in turns (one engine each; default 2)")] = None,
+    slots: Annotated[int | None, typer.Option(help="chat conversations decoded at once (default 4)")] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="'batched' (default): every slot a sequence of one context, one copy "
+                          "of the weights; 'slots': one engine (and weight copy) per slot"),
+    ] = None,
     queue_size: Annotated[int | None, typer.Option(help="requests that may wait before a 503 (default 16)")] = None,
     embeddings: Annotated[bool, typer.Option(help="serve /v1/embeddings (MiniLM)")] = True,
     audio: Annotated[bool, typer.Option(help="serve /v1/audio/* (Whisper, hibari)")] = True,
@@ -67,7 +72,8 @@ def serve(
 
     settings = load_settings()
     flags = {
-        "host": host, "port": port, "chat_slots": slots, "queue_size": queue_size,
+        "host": host, "port": port, "chat_slots": slots, "chat_engine": engine,
+        "queue_size": queue_size,
         "allow_private_image_urls": allow_private_image_urls, "max_tokens_limit": max_tokens_limit,
     }
     # Flags override the [server] section of the config file, which overrides the defaults.
@@ -110,6 +116,9 @@ def bench_serve(
     max_tokens: Annotated[int, typer.Option(help="tokens each client asks for")] = 64,
     slots: Annotated[int | None, typer.Option(help="slots (default: as many as clients)")] = None,
     peer: Annotated[bool, typer.Option(help="also measure llama-cpp-python's own server")] = True,
+    engines: Annotated[
+        str, typer.Option(help="oculi chat engines to measure, comma-separated: batched, slots")
+    ] = "batched",
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Memory, throughput and first-token latency of `oculi serve` at several concurrent
@@ -125,7 +134,7 @@ def bench_serve(
     with err_console.status("starting servers and measuring…"):
         result = run(model, levels=levels, max_tokens=max_tokens, slots=slots,
                      threads=settings.llm.threads, context_tokens=settings.llm.context_tokens,
-                     peer=peer)
+                     peer=peer, engines=tuple(e.strip() for e in engines.split(",") if e.strip()))
     if as_json:
         console.print_json(json.dumps(result))
         return

@@ -37,7 +37,13 @@ import llama_cpp
 
 from oculi.errors import ModelLoadError, OculiError
 from oculi.llm import tools as toolfmt
-from oculi.llm.engine import GenerationOptions, LlamaEngine, ToolChoice
+from oculi.llm.engine import (
+    GenerationOptions,
+    LlamaEngine,
+    ToolChoice,
+    call_tag_ids,
+    not_words_ids,
+)
 from oculi.llm.messages import (
     ChatMessage,
     ChatResult,
@@ -76,6 +82,7 @@ class _Request:
     emit: Callable[[Any], None]
     prefill_only: bool = False
     save_prefix: bool = False
+    words_only: bool = False  # tool_choice "none" with the tools kept in the prompt
 
 
 @dataclass
@@ -163,6 +170,8 @@ class BatchedEngine:
         self.template = ChatTemplate.from_llama(self.llm)
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._n_vocab = self.llm.n_vocab()
+        self._not_words_ids: list[int] | None = None
+        self._call_tag_ids: list[int] | None = None
         self._slots = [_Slot(seq=i) for i in range(slots)]
         self._prefix_seqs = list(range(slots, slots + prefix_entries))
         self._prefixes: OrderedDict[tuple[int, ...], int] = OrderedDict()  # key -> seq id
@@ -192,13 +201,17 @@ class BatchedEngine:
     ) -> Iterator[StreamEvent]:
         """Like `LlamaEngine.stream_chat`; blocks the calling thread, never the decode loop."""
         opts = options or GenerationOptions()
-        if tool_choice == "none":
+        # As LlamaEngine: "none" keeps the tools in the prompt (its cache stays valid) and bans
+        # the call tag, when the model has it as one token; else the tools leave the prompt.
+        words_only = (bool(tools) and tool_choice == "none" and json_schema is None
+                      and not json_object and bool(self._call_tag))
+        if tool_choice == "none" and not words_only:
             tools = None
         history = [m.to_template_dict() for m in messages]
         prompt = self.template.render(history, tools)
         tokens = self._tokenize(prompt)
         self._check_context(tokens)
-        forced = LlamaEngine._forced_tools(tools, tool_choice) if tools else None
+        forced = LlamaEngine._forced_tools(tools, tool_choice) if tools and not words_only else None
         gbnf = None
         if not tools:
             if json_schema is not None:
@@ -213,8 +226,10 @@ class BatchedEngine:
             tokens=tokens, prompt=prompt, sys_len=self._system_prefix_len(history, tools, prompt),
             opts=opts, gbnf=gbnf, tools=tools, forced=forced,
             max_calls=toolfmt.MAX_PARALLEL_CALLS if parallel_tool_calls else 1,
-            cancel=cancel, emit=items.put,
+            cancel=cancel, emit=items.put, words_only=words_only,
         )
+        if words_only:
+            _ = self._not_words  # on this thread, not the decode loop's
         yield from self._run(req, items)
 
     def prefill(
@@ -241,6 +256,8 @@ class BatchedEngine:
         tokens = self._tokenize(prompt)
         if not tokens or len(tokens) >= self.context_tokens:
             return 0
+        if tools and alone:
+            _ = self._not_words  # found now, not in the first reply in words
         if not wait and self.busy_slots() >= self.slots:
             return 0
         items: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -356,7 +373,7 @@ class BatchedEngine:
         slot.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         slot.text, slot.held, slot.decided, slot.body = "", "", False, []
         slot.phase = "text"
-        if req.tools and req.forced is None:
+        if req.tools and req.forced is None and not req.words_only:
             slot.phase = "probe"
         try:
             if req.tools and req.forced is not None:
@@ -364,7 +381,9 @@ class BatchedEngine:
                 return
             self._place(slot, req.tokens, prefill_only=req.prefill_only)
             slot.sampler = None if req.prefill_only else SequenceSampler(
-                self._vocab, self._n_vocab, req.opts, req.gbnf)
+                self._vocab, self._n_vocab, req.opts, req.gbnf,
+                ban=self._call_tag if req.words_only else None,
+                ban_first=self._not_words if req.words_only else None)
             if slot.sampler is not None:
                 slot.sampler.remember(req.tokens)
         except Exception as exc:  # noqa: BLE001
@@ -405,6 +424,8 @@ class BatchedEngine:
         for s in active:
             if s.req is not None and s.req.cancel.is_set():
                 self._finish(s, "cancelled")
+            elif s.req is not None and s.req.prefill_only and not s.pending:
+                self._finish(s, "stop")  # all of it was held already: nothing to read
         active = [s for s in active if s.req is not None and s.pending]
         if not active:
             return
@@ -622,6 +643,18 @@ class BatchedEngine:
         return freed
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def _not_words(self) -> list[int]:
+        if self._not_words_ids is None:
+            self._not_words_ids = not_words_ids(self.llm)
+        return self._not_words_ids
+
+    @property
+    def _call_tag(self) -> list[int]:
+        if self._call_tag_ids is None:
+            self._call_tag_ids = call_tag_ids(self._tokenize)
+        return self._call_tag_ids
+
     def _tokenize(self, prompt: str) -> list[int]:
         return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 

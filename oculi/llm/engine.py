@@ -247,23 +247,14 @@ class LlamaEngine:
 
     @property
     def _not_words(self) -> list[int]:
-        """Tokens a reply in words never starts with: ends of generation, and pieces that
-        open a JSON object or a fenced block (found once: one pass over the vocabulary)."""
         if self._not_words_ids is None:
-            ids = []
-            for t in range(self.llm.n_vocab()):
-                piece = self.llm.detokenize([t]).lstrip()
-                if self._is_eog(self._vocab, t) or piece[:1] in (b"{", b"`"):
-                    ids.append(t)
-            self._not_words_ids = ids
+            self._not_words_ids = not_words_ids(self.llm)
         return self._not_words_ids
 
     @property
     def _call_tag(self) -> list[int]:
-        """The call tag's token, when the template has it as one token (Qwen's `<tool_call>`)."""
         if self._call_tag_ids is None:
-            ids = self._tokenize(toolfmt.CALL_OPEN)
-            self._call_tag_ids = ids if len(ids) == 1 else []
+            self._call_tag_ids = call_tag_ids(self._tokenize)
         return self._call_tag_ids
 
     def _chat_with_tools(
@@ -469,6 +460,27 @@ class LlamaEngine:
         from llama_cpp.llama_grammar import JSON_GBNF
 
         return self._grammar_from_gbnf(JSON_GBNF)
+
+
+def not_words_ids(llm: Any) -> list[int]:
+    """Tokens a reply in words never starts with: ends of generation, and pieces that open a
+    JSON object or a fenced block (one pass over the vocabulary; callers keep the result)."""
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    ids = []
+    for t in range(llm.n_vocab()):
+        piece = llm.detokenize([t]).lstrip()
+        if llama_cpp.llama_vocab_is_eog(vocab, t) or piece[:1] in (b"{", b"`"):
+            ids.append(t)
+    return ids
+
+
+def call_tag_ids(tokenize: Any) -> list[int]:
+    """The call tag's token, when the template has it as one token (Qwen's `<tool_call>`);
+    else empty: such a model cannot be kept from calling by a ban."""
+    ids = tokenize(toolfmt.CALL_OPEN)
+    return ids if len(ids) == 1 else []
 
 
 def _text_until_call(

@@ -26,8 +26,15 @@ REPEAT_WINDOW = 64  # tokens a repeat penalty looks back on (llama-cpp-python's 
 class SequenceSampler:
     """Owns llama.cpp sampler objects for one sequence; `close()` frees them."""
 
-    def __init__(self, vocab: Any, n_vocab: int, opts: GenerationOptions, gbnf: str | None) -> None:
+    def __init__(
+        self, vocab: Any, n_vocab: int, opts: GenerationOptions, gbnf: str | None,
+        *, ban: list[int] | None = None, ban_first: list[int] | None = None,
+    ) -> None:
         self.n_vocab = n_vocab
+        # never sampled / not as the first token (a reply in words under tool_choice "none")
+        self.ban = list(ban or [])
+        self.ban_first = list(ban_first or [])
+        self.chosen = 0
         self.greedy = opts.temperature <= 0.0
         self.repeat_penalty = opts.repeat_penalty
         self.recent: list[int] = []
@@ -67,6 +74,11 @@ class SequenceSampler:
             ids = np.unique(np.asarray(self.recent, dtype=np.int64))
             vals = logits[ids]
             logits[ids] = np.where(vals > 0, vals / self.repeat_penalty, vals * self.repeat_penalty)
+        banned = self.ban + (self.ban_first if self.chosen == 0 else [])
+        if banned:
+            if not logits.flags.owndata:  # llama.cpp's own buffer stays as it was
+                logits = logits.copy()
+            logits[banned] = -np.inf
         tok = self._choose(logits, None)
         if self.grammar is not None and not self._grammar_allows(tok, float(logits[tok])):
             view = self._fill(logits)
@@ -77,6 +89,7 @@ class SequenceSampler:
             llama_cpp.llama_sampler_accept(self.grammar, tok)
         if self.chain is not None:
             llama_cpp.llama_sampler_accept(self.chain, tok)
+        self.chosen += 1
         self.recent.append(tok)
         if len(self.recent) > REPEAT_WINDOW:
             del self.recent[0]

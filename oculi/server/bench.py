@@ -2,7 +2,9 @@
 beside llama-cpp-python's own OpenAI server (the peer) in the same run.
 
 For each client count N a fresh `oculi serve --slots N` is started (so its RSS is the cost of
-N wearers), N streaming clients ask at once, and its RSS is read after the answers. The peer
+N wearers), N streaming clients ask at once, and its RSS is read after the answers. Each of
+oculi's chat engines asked for is measured (`batched`, the default: one context, one weight
+copy; `slots`: one engine per slot, a token each in turn). The peer
 is `python -m llama_cpp.server` on the same GGUF and thread count; its 0.3.x server has no
 parallel decoding (requests take turns on one context, and by default a new request cancels
 the stream in flight — the bench turns that off so every client gets its answer). Both
@@ -26,6 +28,8 @@ PROMPTS = ["cats", "rain", "bread", "trains", "the moon", "music", "apples", "ri
 
 
 def _prompt(i: int) -> str:
+    if i < 0:  # the warm-up's: no measured client finds its prompt already read
+        return "Write a short note about starting a server."
     return f"Write a long poem about {PROMPTS[i % len(PROMPTS)]}."
 
 
@@ -56,7 +60,8 @@ def _rss_mb(pid: int) -> float:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
 
-def _level(base_url: str, model: str, clients: int, max_tokens: int) -> dict[str, Any]:
+def _level(base_url: str, model: str, clients: int, max_tokens: int,
+           warm_up: bool = False) -> dict[str, Any]:
     from openai import OpenAI
 
     ttft: list[float] = []
@@ -75,7 +80,7 @@ def _level(base_url: str, model: str, clients: int, max_tokens: int) -> dict[str
             n = 0
             for chunk in client.chat.completions.create(
                 model=model, max_tokens=max_tokens, temperature=0, stream=True,
-                messages=[{"role": "user", "content": _prompt(i)}],
+                messages=[{"role": "user", "content": _prompt(-1 if warm_up else i)}],
             ):
                 if chunk.choices and chunk.choices[0].delta.content:
                     n += 1  # one chunk per token on both servers
@@ -149,6 +154,7 @@ class PeerServer:
 def bench_serve(
     model: str, *, levels: tuple[int, ...] = (1, 4, 8), max_tokens: int = 64,
     slots: int | None = None, threads: int = 2, context_tokens: int = 2048, peer: bool = True,
+    engines: tuple[str, ...] = ("batched",),
 ) -> dict[str, Any]:
     from oculi.models.store import default_store
     from oculi.server.live import LiveServer
@@ -157,25 +163,27 @@ def bench_serve(
     results: list[LevelResult] = []
     loads: list[tuple[float, float, float]] = []
     env = {"OCULI_LLM__THREADS": str(threads), "OCULI_LLM__CONTEXT_TOKENS": str(context_tokens)}
-    for n in levels:
+    for engine, n in ((e, n) for e in engines for n in levels):
         n_slots = slots or n
-        with LiveServer("--model", model, "--slots", str(n_slots), "--queue-size", str(max(levels)),
+        with LiveServer("--model", model, "--slots", str(n_slots), "--engine", engine,
+                        "--queue-size", str(max(levels)),
                         "--no-embeddings", "--no-audio", "--no-image-text", "--no-realtime",
                         env=env) as server:
             assert server.proc is not None
             # warm: the first answers fault the mapped weights in (on a busy machine the page
-            # cache may have dropped them), which would be charged to the first level
-            _level(server.base_url, model, 1, 16)
-            _level(server.base_url, model, 1, 16)
+            # cache may have dropped them), which would be charged to the first level; with
+            # a prompt no client sends, so every level reads its clients' prompts
+            _level(server.base_url, model, 1, 16, warm_up=True)
+            _level(server.base_url, model, 1, 16, warm_up=True)
             r = _level(server.base_url, model, n, max_tokens)
             loads.append(_loadavg())
-            results.append(LevelResult(server="oculi", slots=n_slots,
+            results.append(LevelResult(server=f"oculi ({engine})", slots=n_slots,
                                        rss_mb=_rss_mb(server.proc.pid), **r))
     if peer:
         with PeerServer(path, threads, context_tokens) as ps:
             assert ps.proc is not None
-            _level(ps.base_url, "peer", 1, 16)
-            _level(ps.base_url, "peer", 1, 16)
+            _level(ps.base_url, "peer", 1, 16, warm_up=True)
+            _level(ps.base_url, "peer", 1, 16, warm_up=True)
             for n in levels:
                 r = _level(ps.base_url, "peer", n, max_tokens)
                 loads.append(_loadavg())

@@ -38,19 +38,24 @@ def load_backends(
     warn: Progress = lambda _: None,
     store: ModelStore | None = None,
 ) -> Backends:
-    from oculi.llm.loader import load_engine
+    from oculi.llm.loader import load_batched_engine, load_engine
 
     store = store or default_store()
     mid = model_id or settings.llm.model
-    engines = []
-    for i in range(server.chat_slots):
-        progress(f"loading chat model {mid} (slot {i + 1}/{server.chat_slots})…")
-        engines.append(load_engine(settings, mid, store=store))
-    backends = Backends(
-        chat=ChatScheduler(engines, queue_size=server.queue_size,
-                           retry_after=server.retry_after_seconds),
-        chat_model=mid,
-    )
+    slots = server.chat_slots
+    chat: ChatScheduler
+    if server.chat_engine == "batched" or settings.llm.endpoint:
+        progress(f"loading chat model {mid} ({slots} slots, one copy of the weights)…")
+        chat = ChatScheduler(load_batched_engine(settings, slots, mid, store=store), slots=slots,
+                             queue_size=server.queue_size, retry_after=server.retry_after_seconds)
+    else:
+        engines = []
+        for i in range(slots):
+            progress(f"loading chat model {mid} (slot {i + 1}/{slots})…")
+            engines.append(load_engine(settings, mid, store=store))
+        chat = ChatScheduler(engines, queue_size=server.queue_size,
+                             retry_after=server.retry_after_seconds)
+    backends = Backends(chat=chat, chat_model=mid)
     if embeddings:
         from oculi.server.backends.minilm import MiniLMEmbedder
 

@@ -1,11 +1,17 @@
-"""Chat generations decoded in turns, off the event loop, with a bounded waiting line.
+"""Chat generations admitted to a fixed number of slots, off the event loop, with a bounded
+waiting line (503 + Retry-After beyond it).
 
-Why this shape: one llama.cpp context decodes one sequence, and switching a context between
-conversations re-evaluates the whole prompt, so turn-taking on *one* engine is too expensive.
-Instead the scheduler owns several small engines (slots) and ONE worker thread that advances
-each active generation by one event (about one token) in turn. Every client sees progress
-from its first token on, while the CPU runs one decode at a time with all its threads — N
-engines on N threads would oversubscribe the cores and slow everyone down.
+Two kinds of engine, two ways to run them:
+- **One shared engine** (the server's default): a `BatchedEngine` (oculi/llm/batched.py)
+  decodes every admitted conversation in the same llama.cpp batch from one copy of the
+  weights, or a `RemoteEngine` whose server batches them itself. Both are safe to call from
+  several threads, so each admitted job's blocking `stream_chat` runs on a thread of its own
+  and the engine does the interleaving.
+- **A list of single-stream engines** (`--engine slots`; the tests' scripted engines): one
+  llama.cpp context decodes one sequence, so the scheduler owns several (slots) and ONE
+  worker thread advances each active generation by one event (about one token) in turn.
+  Every client sees progress from its first token on, while the CPU runs one decode at a
+  time with all its threads — N engines on N threads would oversubscribe the cores.
 
 Hand-off to asyncio follows ExecuTorch's llm_server: events go through an `asyncio.Queue`
 via `call_soon_threadsafe`, exceptions travel as items, and `END` closes each stream.
@@ -58,23 +64,34 @@ class QueueFull(ApiError):
 
 
 class ChatScheduler:
-    """Round-robin token steps across up to `len(engines)` generations; a FIFO line behind."""
+    """Up to `slots` generations at once and a FIFO line behind them: round-robin token steps
+    over a list of single-stream engines, or a thread per job over one shared engine."""
 
     def __init__(
-        self, engines: list[ChatEngine], *, queue_size: int = 16, retry_after: int = 2
+        self, engines: list[ChatEngine] | ChatEngine, *, slots: int | None = None,
+        queue_size: int = 16, retry_after: int = 2,
     ) -> None:
-        if not engines:
-            raise ValueError("the scheduler needs at least one engine")
-        self._free: list[ChatEngine] = list(engines)
-        self.slots = len(engines)
+        if isinstance(engines, list):
+            if not engines:
+                raise ValueError("the scheduler needs at least one engine")
+            self.shared: ChatEngine | None = None
+            self._free: list[ChatEngine] = list(engines)
+        else:
+            self.shared = engines
+            self._free = [engines] * (slots or int(getattr(engines, "slots", 1)))
+        self.slots = len(self._free)
         self.queue_size = queue_size
         self.retry_after = retry_after
         self._waiting: collections.deque[ChatJob] = collections.deque()
         self._active: list[tuple[ChatJob, Any, ChatEngine]] = []
+        self._threads: list[threading.Thread] = []
         self._cv = threading.Condition()
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="oculi-chat-scheduler", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        if self.shared is None:
+            self._thread = threading.Thread(target=self._run, name="oculi-chat-scheduler",
+                                            daemon=True)
+            self._thread.start()
 
     # ------------------------------------------------------------------ called from the loop
     def submit(self, job: ChatJob) -> None:
@@ -85,6 +102,9 @@ class ChatScheduler:
                 raise ApiError(503, "the server is shutting down", code="shutting_down")
             if len(self._waiting) + len(self._active) >= self.slots + self.queue_size:
                 raise QueueFull(self.retry_after)
+            if self.shared is not None and self._free and not self._waiting:
+                self._start_thread(job, self._free.pop())
+                return
             self._waiting.append(job)
             self._cv.notify()
 
@@ -108,6 +128,9 @@ class ChatScheduler:
         finally:
             with self._cv:
                 self._free.append(engine)
+                if self.shared is not None:
+                    while self._waiting and self._free and not self._stopping:
+                        self._start_thread(self._waiting.popleft(), self._free.pop())
                 self._cv.notify()
 
     @property
@@ -129,9 +152,67 @@ class ChatScheduler:
             for job, _, _ in self._active:
                 job.cancel.set()
             self._cv.notify()
-        self._thread.join(timeout)
+            threads = [self._thread] if self._thread is not None else list(self._threads)
+        deadline = time.monotonic() + timeout
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        if self.shared is not None and hasattr(self.shared, "close"):
+            self.shared.close()  # the batched engine's decode loop, a remote engine's client
 
-    # ------------------------------------------------------------------ worker thread
+    # ------------------------------------------------------------------ shared engine
+    def _start_thread(self, job: ChatJob, engine: ChatEngine) -> None:
+        """Called with the lock held: `job` is admitted and runs on a thread of its own."""
+        entry = (job, None, engine)
+        self._active.append(entry)
+        t = threading.Thread(target=self._serve, args=(entry,), name="oculi-chat-slot",
+                             daemon=True)
+        self._threads = [x for x in self._threads if x.is_alive()] + [t]
+        t.start()
+
+    def _serve(self, entry: tuple[ChatJob, Any, ChatEngine]) -> None:
+        """Run the job, then whatever waits, until the line is empty; then free the slot."""
+        current: tuple[ChatJob, Any, ChatEngine] | None = entry
+        while current is not None:
+            job, _, engine = current
+            self._generate(job, engine)
+            with self._cv:
+                self._active.remove(current)
+                current = None
+                while self._waiting and not self._stopping:
+                    nxt = self._waiting.popleft()
+                    if nxt.cancel.is_set():
+                        self._push(nxt, END)
+                        continue
+                    current = (nxt, None, engine)
+                    self._active.append(current)
+                    break
+                if current is None:
+                    self._free.append(engine)
+
+    def _generate(self, job: ChatJob, engine: ChatEngine) -> None:
+        job.started = time.perf_counter()
+        gen = None
+        try:
+            if not job.cancel.is_set():
+                gen = engine.stream_chat(
+                    job.messages, tools=job.tools, tool_choice=job.tool_choice,
+                    json_schema=job.json_schema, json_object=job.json_object,
+                    options=job.options, cancel=job.cancel,
+                )
+                for ev in gen:
+                    self._push(job, ev)
+                    if isinstance(ev, Finished):
+                        break
+        except Exception as exc:  # noqa: BLE001 - passed to the request as an item
+            log.warning("generation failed: %s", exc)
+            self._push(job, exc)
+        finally:
+            if gen is not None:
+                with contextlib.suppress(Exception):  # a failed engine's error is already sent
+                    gen.close()
+            self._push(job, END)
+
+    # ------------------------------------------------------------------ single-stream engines
     def _run(self) -> None:
         while True:
             with self._cv:

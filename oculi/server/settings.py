@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from oculi.realtime.settings import RealtimeSettings
@@ -14,7 +16,12 @@ class ServerSettings(BaseModel):
     port: int = Field(8000, ge=0, le=65535)
     api_keys: list[SecretStr] = Field(default_factory=list, description="accepted bearer keys")
     chat_slots: int = Field(
-        2, ge=1, le=32, description="chat generations decoded in turns (one engine each)"
+        4, ge=1, le=32, description="chat conversations decoded at once"
+    )
+    chat_engine: Literal["batched", "slots"] = Field(
+        "batched",
+        description="batched: every slot a sequence of one llama.cpp context (one copy of the "
+                    "weights, one batch a step); slots: one engine per slot, a token each in turn",
     )
     queue_size: int = Field(16, ge=0, description="requests that may wait for a free slot")
     retry_after_seconds: int = Field(2, ge=1, description="Retry-After sent with a 503")

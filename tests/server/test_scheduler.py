@@ -18,7 +18,7 @@ from oculi.errors import OculiError
 from oculi.llm.messages import Finished, TextDelta, Usage
 from oculi.server import Backends, ServerSettings, create_app
 from oculi.server.backends.protocols import ChatEngine
-from oculi.server.scheduler import END, ChatJob, ChatScheduler
+from oculi.server.scheduler import END, ChatJob, ChatScheduler, QueueFull
 
 
 class ScriptedEngine:
@@ -124,3 +124,67 @@ def test_endpoints_without_a_backend_say_so() -> None:
         assert r.status_code == 404
         assert r.json()["error"]["code"] == "model_not_found"
         assert "no" in r.json()["error"]["message"]
+
+
+class ConcurrentEngine:
+    """One engine that many threads call at once (as the batched engine is called): records
+    how many streams were open together, and holds each until all admitted ones are open."""
+
+    slots = 2
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.most = 0
+        self.lock = threading.Lock()
+        self.both = threading.Barrier(2, timeout=10)
+
+    def stream_chat(self, messages: Any, **kw: Any) -> Iterator[Any]:
+        with self.lock:
+            self.open += 1
+            self.most = max(self.most, self.open)
+            self.calls = getattr(self, "calls", 0) + 1
+            first_two = self.calls <= 2
+        try:
+            if first_two:
+                self.both.wait()  # the first two meet: they ran at the same time
+            yield TextDelta("x")
+            yield Finished("stop", Usage(1, 1))
+        finally:
+            with self.lock:
+                self.open -= 1
+
+
+def test_a_shared_engine_runs_its_slots_at_once_and_queues_the_rest() -> None:
+    engine = ConcurrentEngine()
+    sched = ChatScheduler(engine, queue_size=1)  # slots from the engine: 2
+    try:
+        results = _collect(sched, 3)  # the third waits for a free slot, then runs
+    finally:
+        sched.close()
+    assert sched.slots == 2 and engine.most == 2
+    for items in results:
+        assert [i.text for i in items[:-1]] == ["x"] and items[-1].reason == "stop"
+
+    release = threading.Event()
+
+    class Held(ConcurrentEngine):
+        def stream_chat(self, messages: Any, **kw: Any) -> Iterator[Any]:
+            release.wait(10)
+            yield Finished("stop", Usage(1, 0))
+
+    full = ChatScheduler(Held(), queue_size=0)
+
+    async def overflow() -> int:
+        full.submit(ChatJob(messages=[]))
+        full.submit(ChatJob(messages=[]))  # both slots busy now
+        try:
+            full.submit(ChatJob(messages=[]))
+        except QueueFull as exc:
+            return exc.status
+        return 200
+
+    try:
+        assert asyncio.run(overflow()) == 503
+    finally:
+        release.set()
+        full.close()
