@@ -175,6 +175,12 @@ def test_xr_panel_push_to_talk_and_answer(rt_live: LiveServer, question_pcm: tup
                     break
                 page.wait_for_timeout(200)
             assert shown_tail, [e for e in received if e["type"] != "overlay"]
+            # the whole answer, before the panel's pixels are judged (its first words alone
+            # may be too few to tell white text from the card)
+            while (not any(e["type"] == "answer.done" for e in received)
+                   and time.monotonic() < deadline):
+                page.wait_for_timeout(200)
+            page.wait_for_function("oculiXR.drawn === oculiHud.state.version", timeout=10_000)
 
             # tool activity (events of oculi.realtime/1, injected here) is on the panel too
             page.evaluate("""() => {
