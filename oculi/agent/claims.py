@@ -9,6 +9,11 @@ the agent then makes it call a tool (see Agent.run). Only the first sentence is 
 held back until it ends, which costs a spoken reply nothing (speech is synthesised a sentence
 at a time) and a text reply only the wait for its first sentence.
 
+The same holds for the opposite failure: asked "where is my bike?" after saying where it
+is, the model may answer "I don't know where your bike is." without looking in the memory it
+was told to use. A first sentence that admits not knowing, to a question about the wearer's
+own things, is dropped the same way and `recall` is called (Agent.run).
+
 English only, like the rest of the prompts; a claim phrased otherwise goes through unseen.
 """
 
@@ -30,9 +35,27 @@ _CLAIMS = [
     re.compile(rf"^\W*(?:(?:a|the|your)\s+)?(?:{_THING})s?\s+(?:{_DONE})\b"),
     # "I'll remind you", "I will remind you at five"
     re.compile(r"\bi(?:\s*'ll|\s+will)\s+remind\s+you\b"),
+    # "Remembered that my bike is …", "Saved: …", "Got it, stored it." (a past form no
+    # answer about the world starts with; "Set …" and "Put …" are left out: instructions
+    # begin with them)
+    re.compile(r"^\W*(?:(?:ok(?:ay)?|sure|got it|all right|alright)\W+)?(?:remembered|saved|noted|"
+               r"stored|recorded|logged|scheduled|cancell?ed|deleted)"
+               r"(?:\s*[:,.!]|\s+(?:that|it|this|the|your|a|an|for|to)\b|\s*$)"),
+    # "I'll remember that", "I will keep it in mind", "I'll make a note of it"
+    re.compile(r"\bi(?:\s*'ll|\s+will)\s+(?:remember|keep\s+(?:that|it|this)\s+in\s+mind|"
+               r"make\s+a\s+note|note\s+(?:that|it|this))\b"),
     # "Done." / "Noted." / "Got it, noted."
     re.compile(r"^\W*(?:(?:ok(?:ay)?|sure|got it|all right|alright)\W+)?(?:done|noted)\s*(?:[.!,]|$)"),
 ]
+
+# A reply that admits not knowing ("I don't know where your bike is.")...
+_NOT_KNOWN = re.compile(
+    r"\bi\s*(?:do\s*n[o']t|don't|cannot|can't|am\s+not\s+able\s+to)\s+(?:know|tell|remember|recall|say|find)\b"
+    r"|\bi(?:'m|\s+am)\s+not\s+sure\b|\bno\s+(?:information|record|idea)\b"
+    r"|\bi\s+(?:do\s*n[o']t|don't)\s+have\s+(?:any\s+)?(?:information|access|a\s+record)\b"
+    r"|\bi\s+can't\s+see\s+anything\b")
+# ...to a question about the wearer's own things or past ("where is my bike?", "what did I…")
+_OWN = re.compile(r"\b(?:my|mine|did\s+i|i\s+(?:left|put|parked|told|said|saw|kept|stored))\b")
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n")
 
@@ -41,6 +64,17 @@ def claims_an_action(text: str) -> bool:
     """Whether `text` says that the assistant did something (set, saved, sent, switched …)."""
     said = text.lower().replace("’", "'")
     return any(p.search(said) for p in _CLAIMS)
+
+
+def admits_not_knowing(text: str) -> bool:
+    """Whether `text` says the assistant does not know or cannot tell."""
+    return bool(_NOT_KNOWN.search(text.lower().replace("’", "'")))
+
+
+def about_the_wearer(question: str) -> bool:
+    """Whether `question` asks about the wearer's own things or past, which their memory may
+    hold ("where is my bike?", "what did I say about the rent?")."""
+    return bool(_OWN.search(question.lower().replace("’", "'")))
 
 
 def first_sentence_end(text: str) -> int | None:

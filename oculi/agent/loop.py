@@ -15,7 +15,12 @@ from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 from typing import Any
 
-from oculi.agent.claims import claims_an_action, first_sentence_end
+from oculi.agent.claims import (
+    about_the_wearer,
+    admits_not_knowing,
+    claims_an_action,
+    first_sentence_end,
+)
 from oculi.agent.events import (
     AgentDone,
     AgentEvent,
@@ -160,6 +165,9 @@ class Agent:
         text = ""
         step = 0
         specs = self.offered_specs() if offer_tools else None
+        question = next((m.content or "" for m in reversed(history) if m.role == "user"), "")
+        recall_offered = (RECALL in {t["function"]["name"] for t in specs or []}
+                          and about_the_wearer(question) and not seen)
         for step in range(1, self.max_steps + 1):
             may_call = offer_tools and not words_only and step < self.max_steps
             text, calls, reason = "", [], "stop"
@@ -172,6 +180,8 @@ class Agent:
             judge: Callable[[str], bool] | None = None
             if may_call and not acted:
                 judge = claims_an_action
+                if recall_offered:
+                    judge = self._claims_or_not_known
             elif acted and self.not_after_tools:
                 judge = self._dictated
             for out in _judged(self._generate(history + new, specs, usage, cancel,
@@ -194,10 +204,15 @@ class Agent:
             if reason == REJECTED and not acted:
                 # It said it did something it did not: it judged an action was asked for, so
                 # it must now make the call (no escape), and the next step answers from the
-                # result. Nothing of the claim was shown.
-                log.info("the reply claimed an action no tool performed: a call is required")
-                for out in self._generate(history + new, specs, usage, cancel, True,
-                                          _any_but_the_escape(specs or [])):
+                # result. Or it said it does not know something of the wearer's own, which
+                # their memory may hold: it looks there. Nothing of either was shown.
+                if claims_an_action(text):
+                    log.info("the reply claimed an action no tool performed: a call is required")
+                    choice: ToolChoice = _any_but_the_escape(specs or [])
+                else:
+                    log.info("the reply did not know something of the wearer's: recall")
+                    choice = {"type": "function", "function": {"name": RECALL}}
+                for out in self._generate(history + new, specs, usage, cancel, True, choice):
                     if isinstance(out, tuple):
                         text, calls, reason = out
                     else:
@@ -235,6 +250,10 @@ class Agent:
                 break
         yield AgentDone(text, new, step, reason, usage)
 
+    @staticmethod
+    def _claims_or_not_known(sentence: str) -> bool:
+        return claims_an_action(sentence) or admits_not_knowing(sentence)
+
     def _dictated(self, sentence: str) -> bool:
         return sentence.strip().strip('"').lower() in {s.lower() for s in self.not_after_tools}
 
@@ -270,6 +289,7 @@ class Agent:
         return done
 
 
+RECALL = "recall"  # the memory tool a reply that does not know the wearer's things turns to
 REJECTED = "rejected"  # _judged: the reply's first sentence was judged no answer
 Step = AgentEvent | tuple[str, list[ToolCall], str]  # what Agent._generate yields
 
@@ -279,7 +299,7 @@ def _judged(
 ) -> Iterator[Step]:
     """`stream` as it is, or (with `judge`) with its first sentence held back until it ends:
     if `judge` rejects that sentence (claims.claims_an_action: it claims an action), the
-    generation is stopped, nothing is shown and the last item is ("", [], REJECTED)."""
+    generation is stopped, nothing is shown and the last item is (that sentence, [], REJECTED)."""
     if judge is None:
         yield from stream
         return
@@ -299,9 +319,10 @@ def _judged(
             held.append(out)
             continue
         # the first sentence is complete, or the reply ended (in words or in a call)
-        if not (isinstance(out, tuple) and out[1]) and judge(said[:first_sentence_end(said)]):
+        first = said[:first_sentence_end(said)]
+        if not (isinstance(out, tuple) and out[1]) and judge(first):
             stream.close()  # stops the generation
-            yield ("", [], REJECTED)
+            yield (first, [], REJECTED)  # (the rejected sentence: never shown)
             return
         judged = True
         yield from held

@@ -71,6 +71,7 @@ class Demo:
         self.turns: list[DemoTurn] = []
         self.rang = threading.Event()
         self.announcement: DemoTurn | None = None
+        self.seen_calls: set[str] = set()
 
     def run(self) -> list[DemoTurn]:
         from oculi.models.store import default_store
@@ -116,7 +117,6 @@ class Demo:
                 turn.answer = ev.answer
 
         agent = VoiceTurns(assistant)  # type: ignore[arg-type]
-        before = len(assistant.history)  # type: ignore[attr-defined]
         pipeline = VoicePipeline(settings=voice, vad=models.new_vad(), stt=models.stt,
                                  tts=models.tts, agent=agent, sink=WavSink(wav), on_event=on_event,
                                  realtime_output=False)
@@ -128,8 +128,11 @@ class Demo:
         finally:
             pipeline.close()
         turn.seconds = time.perf_counter() - t0
-        turn.tools = [c.name for m in assistant.history[before:]  # type: ignore[attr-defined]
-                      for c in m.tool_calls]
+        # calls not seen before (by id: the history is trimmed as it grows, so no index holds)
+        calls = [c for m in assistant.history for c in m.tool_calls  # type: ignore[attr-defined]
+                 if c.id not in self.seen_calls]
+        self.seen_calls.update(c.id for c in calls)
+        turn.tools = [c.name for c in calls]
         return turn
 
     def _on_assistant(self, ev: AssistantEvent) -> None:
@@ -153,7 +156,7 @@ class Demo:
 
     def _print(self, i: int, t: DemoTurn) -> None:
         label = f"turn {i}" if i else "notification"
-        tools = f"  [tools: {', '.join(t.tools)}]" if t.tools else ""
+        tools = f"  (tools: {', '.join(t.tools)})" if t.tools else ""  # no [..]: rich markup
         self.say(f"\n{label} — spoken: {t.said!r}")
         if t.heard:
             self.say(f"  heard:  {t.heard}")

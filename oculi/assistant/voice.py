@@ -69,6 +69,11 @@ class VoiceTurns:
     def record(self, question: str, spoken_answer: str, *, interrupted: bool) -> None:
         with self._lock:
             result = self._results.pop(question, None)
+            if result is None and self._results:
+                # answered on a draft whose words differ from the final transcript (a comma,
+                # "ten" for "10"): that answer is what was spoken, with its tool calls
+                result = list(self._results.values())[-1]
+                result.question = question
             self._results.clear()
             self._context = None
         if result is None:  # answered by something else (an error before the turn began)

@@ -285,6 +285,12 @@ def test_plain_answers_and_claims_after_a_tool_ran_are_shown_as_they_are():
     ("Timer set for 5 minutes.", True),
     ("Okay, done.", True),
     ("I will remind you at six.", True),
+    ("Remembered that my bike is locked at the north entrance.", True),
+    ("Got it, saved: the code is 4411.", True),
+    ("I'll remember that your car is on level two.", True),
+    ("Set the oven to 180 degrees and wait ten minutes.", False),
+    ("Recorded history begins around 3000 BC.", False),
+    ("Remembered as a great leader, he ruled for forty years.", False),
     ("The capital of Japan is Tokyo.", False),
     ("Done is better than perfect, they say.", False),
     ("I haven't set anything.", False),
@@ -308,3 +314,46 @@ def test_a_dictated_sentence_is_no_answer_to_a_tool_result():
     assert said == "It is clear in Rome." and events[-1].text == said
     assert engine.choices == ["auto", "auto", "none"]
     assert engine.seen[2][0][-1].role == "system"  # asked for the outcome, at the end
+
+
+def _memory_registry(asked: list[str]) -> ToolRegistry:
+    def recall(question: str) -> str:
+        """Search the wearer's memories."""
+        asked.append(question)
+        return '{"answer": "You said your bike is locked at the north entrance."}'
+
+    reg = _registry([])
+    reg.register(function_tool(recall))
+    return reg
+
+
+def test_not_knowing_the_wearers_own_things_looks_in_memory():
+    asked: list[str] = []
+    engine = ScriptedEngine(["I don't know where your bike is.",
+                             [ToolCall("recall", '{"question": "where is my bike?"}')],
+                             "It is locked at the north entrance."])
+    agent = Agent(engine, _memory_registry(asked), system="s")
+    events = _run(agent, "Where is my bike?")
+    said = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    assert "don't know" not in said and asked == ["where is my bike?"]
+    assert engine.choices[1] == {"type": "function", "function": {"name": "recall"}}
+    assert events[-1].text == "It is locked at the north entrance."
+    # not about the wearer: an honest "I don't know" stands, and nothing is recalled
+    engine = ScriptedEngine(["I don't know who won the 1903 chess cup."])
+    agent = Agent(engine, _memory_registry(asked), system="s")
+    assert _run(agent, "Who won the 1903 chess cup?")[-1].text.startswith("I don't know")
+    assert engine.choices == ["auto"] and len(asked) == 1
+
+
+@pytest.mark.parametrize(("reply", "not_known"), [
+    ("I don't know where your bike is.", True),
+    ("I do not remember that.", True),
+    ("I'm not sure where you left it.", True),
+    ("I can't see anything: no camera or image is connected.", True),
+    ("Your bike is at the north entrance.", False),
+    ("I know a good bike shop nearby.", False),
+])
+def test_what_counts_as_not_knowing(reply, not_known):
+    from oculi.agent.claims import admits_not_knowing
+
+    assert admits_not_knowing(reply) is not_known

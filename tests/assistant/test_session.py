@@ -80,6 +80,18 @@ def test_an_interrupted_answer_is_kept_as_heard() -> None:
     assert assistant_lines == ["Paris is"]
 
 
+def test_an_answer_given_on_a_draft_keeps_its_tool_calls_under_the_final_words() -> None:
+    calls: list = []
+    engine = ScriptedEngine([[ToolCall("set_timer", "{\"minutes\": 5}", "c1")], "Timer set."])
+    a = Assistant(engine, timer_registry(calls))
+    turns = VoiceTurns(a)
+    spoken = "".join(turns.answer("set a timer for five minutes", threading.Event()))
+    turns.record("Set a timer for 5 minutes.", spoken, interrupted=False)  # the final transcript
+    assert calls == [5]
+    assert [c.name for m in a.history for c in m.tool_calls] == ["set_timer"]
+    assert [m.content for m in a.history if m.role == "user"] == ["Set a timer for 5 minutes."]
+
+
 def test_no_camera_is_said_in_the_instructions_and_a_camera_without_a_picture_says_so() -> None:
     engine = ScriptedEngine(["x", "y"])
     Assistant(engine, ToolRegistry()).ask("What am I looking at?")

@@ -43,15 +43,16 @@ class ServiceMemory:
 
     def remember(self, text: str) -> str:
         now = self.clock()
-        report = ingest_utterances(  # raises MemoryPaused while memory is paused
+        ingest_utterances(  # raises MemoryPaused while memory is paused
             self.service.store(),
             f"told:{uuid.uuid4().hex}",
             [Utterance(now, now, text.strip())],
             self._embedder(),
             source_label=TOLD,
         )
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(now))
-        return f"remembered (memory #{report.moment_ids[0]}, {when}): {text.strip()}"
+        # a plain sentence: the model reads a result out as it comes (it said "Remembered
+        # (memory #1, 2026-12-03 16:10): …" to the wearer)
+        return f"Remembered: {text.strip().rstrip('.')}."
 
     def recall(self, question: str) -> str:
         import json

@@ -31,6 +31,28 @@ def _describe(r: Reminder, now: float) -> dict[str, Any]:
     }
 
 
+def _summary(r: Reminder, now: float) -> str:
+    """One sentence to tell the wearer. The 1.5B model reads a tool result out as it comes,
+    so a result with a plain sentence first is spoken as one ("Timer set with ID 1, kind
+    timer, text \"\", due …" was what the wearer heard from the bare record)."""
+    at = datetime.fromtimestamp(r.due_at)
+    day = "" if at.date() == datetime.fromtimestamp(now).date() else at.strftime(" on %A %d %B")
+    when = f"{at.strftime('%H:%M')}{day}"
+    if r.kind == "timer":
+        what = f" for {r.text}" if r.text else ""
+        return f"The timer{what} is running: it rings in {_spoken(r.due_at - now)}, at {when}."
+    return f"I will remind you to {r.text} at {when}." if r.text else f"Reminder set for {when}."
+
+
+def _spoken(seconds: float) -> str:
+    s = max(0, round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    parts = [f"{h} hour{'s' * (h != 1)}" if h else "", f"{m} minute{'s' * (m != 1)}" if m else "",
+             f"{sec} second{'s' * (sec != 1)}" if sec and not h else ""]
+    return " and ".join(p for p in parts if p) or "no time"
+
+
 def _human(seconds: float) -> str:
     s = round(seconds)
     h, rem = divmod(s, 3600)
@@ -76,7 +98,7 @@ class ReminderTools:
         label = re.sub(r"\s*\btimers?$", "", label.strip(), flags=re.IGNORECASE)
         r = self.store.add("timer", label, now + total, now=now)
         self.on_change()
-        return {"timer_set": _describe(r, now)}
+        return {"say": _summary(r, now), "timer_set": _describe(r, now)}
 
     def set_reminder(
         self,
@@ -95,7 +117,7 @@ class ReminderTools:
         now = now_dt.timestamp()
         r = self.store.add("reminder", text.strip(), due.timestamp(), now=now)
         self.on_change()
-        return {"reminder_set": _describe(r, now)}
+        return {"say": _summary(r, now), "reminder_set": _describe(r, now)}
 
     def _validate_reminder(self, validate: Callable[[dict[str, Any]], dict[str, Any]]
                            ) -> Callable[[dict[str, Any]], dict[str, Any]]:
