@@ -31,6 +31,11 @@ _CLAIMS = [
     re.compile(rf"\bi(?:\s*'ve|\s+have|\s+just|\s+already)\s+(?:also\s+)?(?:{_DONE})\b"),
     # "Your timer has been set", "The note … has been taken", "reminders have been added"
     re.compile(rf"\b(?:{_THING})s?\b[^.!?]{{0,80}}?\b(?:has|have)\s+been\s+(?:{_DONE})\b"),
+    # "The reminder to water the plants in two hours is set.", "Your note is saved." (not
+    # lights: "the lights are switched off" may describe what the camera sees)
+    re.compile(r"\b(?:timer|reminder|note|alarm|message)s?\b[^.!?]{0,80}?\b(?:is|are)\s+"
+               r"(?:now\s+)?(?:set|saved|scheduled|added|created|taken|sent|booked|recorded|"
+               r"stored)\b"),
     # "Timer set for five minutes.", "Note saved.", "Reminder added:"
     re.compile(rf"^\W*(?:(?:a|the|your)\s+)?(?:{_THING})s?\s+(?:{_DONE})\b"),
     # "I'll remind you", "I will remind you at five"

@@ -41,8 +41,7 @@ from oculi.llm.engine import (
     GenerationOptions,
     LlamaEngine,
     ToolChoice,
-    call_tag_ids,
-    not_words_ids,
+    WordsOnlyTokens,
 )
 from oculi.llm.messages import (
     ChatMessage,
@@ -105,7 +104,7 @@ class _Slot:
     save_at: int = 0  # save tokens[:save_at] as a shared prefix once read (0: no)
 
 
-class BatchedEngine:
+class BatchedEngine(WordsOnlyTokens):
     """A thread-safe chat engine serving up to `slots` conversations from one context."""
 
     def __init__(
@@ -170,8 +169,6 @@ class BatchedEngine:
         self.template = ChatTemplate.from_llama(self.llm)
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._n_vocab = self.llm.n_vocab()
-        self._not_words_ids: list[int] | None = None
-        self._call_tag_ids: list[int] | None = None
         self._slots = [_Slot(seq=i) for i in range(slots)]
         self._prefix_seqs = list(range(slots, slots + prefix_entries))
         self._prefixes: OrderedDict[tuple[int, ...], int] = OrderedDict()  # key -> seq id
@@ -643,18 +640,6 @@ class BatchedEngine:
         return freed
 
     # ------------------------------------------------------------------ helpers
-    @property
-    def _not_words(self) -> list[int]:
-        if self._not_words_ids is None:
-            self._not_words_ids = not_words_ids(self.llm)
-        return self._not_words_ids
-
-    @property
-    def _call_tag(self) -> list[int]:
-        if self._call_tag_ids is None:
-            self._call_tag_ids = call_tag_ids(self._tokenize)
-        return self._call_tag_ids
-
     def _tokenize(self, prompt: str) -> list[int]:
         return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 

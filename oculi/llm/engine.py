@@ -14,6 +14,7 @@ Design notes
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import os
 import threading
@@ -56,7 +57,25 @@ class GenerationOptions:
     stop: tuple[str, ...] = ()
 
 
-class LlamaEngine:
+class WordsOnlyTokens:
+    """The tokens a reply in words under tool_choice "none" bans, found once per engine (both
+    engines keep the tools in the prompt and ban these instead of dropping the tools)."""
+
+    llm: Any
+
+    def _tokenize(self, prompt: str) -> list[int]:
+        raise NotImplementedError
+
+    @functools.cached_property
+    def _not_words(self) -> list[int]:
+        return not_words_ids(self.llm)
+
+    @functools.cached_property
+    def _call_tag(self) -> list[int]:
+        return call_tag_ids(self._tokenize)
+
+
+class LlamaEngine(WordsOnlyTokens):
     def __init__(
         self,
         model_path: Path,
@@ -101,8 +120,6 @@ class LlamaEngine:
 
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._is_eog = llama_cpp.llama_vocab_is_eog
-        self._not_words_ids: list[int] | None = None
-        self._call_tag_ids: list[int] | None = None
 
     # ------------------------------------------------------------------ public API
     def stream_chat(
@@ -244,18 +261,6 @@ class LlamaEngine:
             if isinstance(ev, Finished):
                 ev.usage.completion_tokens += usage.completion_tokens
             yield ev
-
-    @property
-    def _not_words(self) -> list[int]:
-        if self._not_words_ids is None:
-            self._not_words_ids = not_words_ids(self.llm)
-        return self._not_words_ids
-
-    @property
-    def _call_tag(self) -> list[int]:
-        if self._call_tag_ids is None:
-            self._call_tag_ids = call_tag_ids(self._tokenize)
-        return self._call_tag_ids
 
     def _chat_with_tools(
         self,
