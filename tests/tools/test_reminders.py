@@ -160,3 +160,18 @@ def test_a_timer_rings_with_timer_said_once(tmp_path, label, said):
     store = ReminderStore(tmp_path / "r.sqlite3")
     assert _registry(store).call("set_timer", {"seconds": 30, "label": label}).ok
     assert notification_for(store.pending()[0], time.time()).text == said
+
+
+def test_a_set_reminder_or_timer_begins_with_a_sentence_to_say(tmp_path) -> None:
+    from datetime import datetime
+
+    from oculi.tools.builtins.reminder_store import ReminderStore
+    from oculi.tools.builtins.reminders import ReminderTools
+
+    now = datetime(2026, 3, 5, 20, 0)
+    tools = ReminderTools(ReminderStore(tmp_path / "r.sqlite3"), now=lambda: now)
+    said = tools.set_reminder("Water the plants.", "in two hours")["say"]
+    assert said == "I will remind you to water the plants at 22:00."
+    assert tools.set_timer(seconds=10)["say"] == (
+        "The timer is running: it rings in 10 seconds, at 20:00.")
+    assert tools.set_timer(minutes=1, label="tea")["say"].startswith("The timer for tea is running")

@@ -41,7 +41,10 @@ def _summary(r: Reminder, now: float) -> str:
     if r.kind == "timer":
         what = f" for {r.text}" if r.text else ""
         return f"The timer{what} is running: it rings in {_spoken(r.due_at - now)}, at {when}."
-    return f"I will remind you to {r.text} at {when}." if r.text else f"Reminder set for {when}."
+    what = r.text.strip().rstrip(".!")
+    if what[:1].isupper() and what[1:2].islower():  # "Water the plants" inside a sentence
+        what = what[0].lower() + what[1:]
+    return f"I will remind you to {what} at {when}." if what else f"Reminder set for {when}."
 
 
 def _spoken(seconds: float) -> str:
