@@ -236,15 +236,20 @@ def _allowed(choice) -> set[str]:
     return {t["function"]["name"] for t in choice["allowed_tools"]["tools"]}
 
 
+def _registry_with(fn) -> ToolRegistry:
+    """The test registry plus one more tool."""
+    reg = _registry([])
+    reg.register(function_tool(fn))
+    return reg
+
+
 def _notes_registry(saved: list[str]) -> ToolRegistry:
     def take_note(text: str) -> str:
         """Save a note."""
         saved.append(text)
         return "saved"
 
-    reg = _registry([])
-    reg.register(function_tool(take_note))
-    return reg
+    return _registry_with(take_note)
 
 
 def test_a_reply_claiming_an_action_no_tool_did_becomes_the_call():
@@ -325,9 +330,7 @@ def _memory_registry(asked: list[str]) -> ToolRegistry:
         asked.append(question)
         return '{"answer": "You said your bike is locked at the north entrance."}'
 
-    reg = _registry([])
-    reg.register(function_tool(recall))
-    return reg
+    return _registry_with(recall)
 
 
 def test_not_knowing_the_wearers_own_things_looks_in_memory():
