@@ -59,6 +59,11 @@ class AssistantHost:
             notifier=self.notifier, backends=backends, run_scheduler=run_scheduler,
             connect=connect,
         )
+        self.router = None
+        if settings.tools.intent_router:
+            from oculi.agent.router import load_router
+
+            self.router = load_router()
         # nobody listening still leaves a trace (at info level: the sessions speak it)
         self.notifier.subscribe_until(
             lambda n: log.info("%s (%s)", n.text, "late" if n.late_seconds > 5 else "on time"))
@@ -114,6 +119,7 @@ class AssistantHost:
             max_steps=self.settings.tools.max_steps,
         )
         assistant.live_memory = recorder
+        assistant.router = self.router
         if recorder is not None:
             recorder.on_state = assistant.publish
         unsubscribe = self.notifier.subscribe_until(assistant.notify)

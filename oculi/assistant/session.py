@@ -27,6 +27,7 @@ from typing import Any
 
 from oculi.agent.events import AgentDone, AgentEvent
 from oculi.agent.loop import Agent, ChatEngine
+from oculi.agent.router import IntentRouter
 from oculi.agent.prompt import turn_line
 from oculi.assistant.events import AssistantEvent, NotificationFired
 from oculi.assistant.prompt import Capabilities, assistant_system
@@ -104,6 +105,9 @@ class Assistant:
         # A transport whose clients are apps that may never send a picture turns it off: there
         # the note drew unrelated questions ("where is my parcel at the moment?") to that answer.
         self.blind_note = True
+        # Answers a question that plainly needs no tool in words at once (agent.router); None:
+        # the model decides alone.
+        self.router: IntentRouter | None = None
 
     # ------------------------------------------------------------------ listeners
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -180,6 +184,8 @@ class Assistant:
             return 0
         # one variant: a reply in words after the model declines every tool keeps the tools
         # in its prompt (tool_choice "none"), so it reads nothing new
+        if self.router is not None:
+            self.router.warm_up()
         specs = self.agent.offered_specs() or None
         system = self.agent.prompt_messages([], tools_offered=specs is not None)[0]
         return int(prefill([system], tools=specs) or 0)
@@ -195,7 +201,9 @@ class Assistant:
         Nothing reaches the history until `commit`; `result` (if given) collects the turn."""
         context = context or self.prepare()
         result = result if result is not None else TurnResult(question, context, None)
-        for ev in self.agent.run(self.messages_for(question, context), cancel=cancel):
+        words_only = self._plainly_words(question)
+        for ev in self.agent.run(self.messages_for(question, context), cancel=cancel,
+                                 words_only=words_only):
             result.events.append(ev)
             if isinstance(ev, AgentDone):
                 result.done = ev
@@ -274,6 +282,29 @@ class Assistant:
                 log.exception("closing an assistant session part failed")
 
     # ------------------------------------------------------------------ helpers
+    def _plainly_words(self, question: str) -> bool:
+        """Whether the router answers this question in words without the model deciding.
+        It stands aside for what it cannot judge: a demanded tool choice, an app's own tools,
+        tools it has no examples of, and a follow-up to a turn that used a tool ("make it
+        ten minutes instead" reads like small talk but changes a timer)."""
+        router = self.router
+        if router is None or self.agent.tool_choice != "auto" or self.agent.client_tools:
+            return False
+        if not question.strip() or not router.covers(t.name for t in self.registry.tools()):
+            return False
+        with self._lock:
+            last_turn = self.history[self._last_question(self.history) + 1:]
+        if any(m.role == "tool" for m in last_turn):
+            return False
+        route = router.route(question, camera=self.view is not None)
+        log.info("intent router: %s (words ahead by %+.3f)%s", route.kind, route.margin,
+                 ": answered in words" if route.words_only else "")
+        return route.words_only
+
+    @staticmethod
+    def _last_question(history: list[ChatMessage]) -> int:
+        return max((i for i, m in enumerate(history) if m.role == "user"), default=-1)
+
     def _note(self, context: TurnContext) -> str | None:
         """The camera note of a turn: the frame's findings, or that no picture came yet."""
         if context.view is not None:

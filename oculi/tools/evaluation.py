@@ -27,6 +27,7 @@ from typing import Any
 
 from oculi.agent.loop import Agent
 from oculi.agent.prompt import DIRECT_ANSWER
+from oculi.agent.router import IntentRouter
 from oculi.errors import OculiError
 from oculi.llm.messages import ChatMessage
 from oculi.tools.registry import ToolRegistry
@@ -210,13 +211,19 @@ def judge_call(case: dict[str, Any], tool: str | None, args: dict[str, Any] | No
                       right_tool, right_args and valid, seconds, text)
 
 
-def run_selection_eval(agent: Agent, cases: list[dict[str, Any]], progress: Any = None) -> EvalReport:
+def run_selection_eval(agent: Agent, cases: list[dict[str, Any]], progress: Any = None,
+                       router: IntentRouter | None = None) -> EvalReport:
+    """With `router`, as the assistant runs (no camera): a request it answers in words gets
+    the words-only reply, which never calls a tool."""
     offered = agent.offered_specs()  # what the live agent offers (with answer_directly)
+    routed = router is not None and router.covers(t["function"]["name"] for t in offered)
     report = EvalReport()
     for case in cases:
         t0 = time.perf_counter()
         messages = agent.prompt_messages([ChatMessage(role="user", content=case["say"])])
-        result = agent.engine.chat(messages, tools=offered, options=agent.options)  # type: ignore[attr-defined]
+        words_only = routed and router.route(case["say"], camera=False).words_only  # type: ignore[union-attr]
+        result = agent.engine.chat(messages, tools=offered, options=agent.options,  # type: ignore[attr-defined]
+                                   tool_choice="none" if words_only else "auto")
         calls = [c for c in result.tool_calls if c.name != DIRECT_ANSWER]  # declining = no tool
         call = calls[0] if calls else None
         r = judge_call(case, call.name if call else None, call.parsed_arguments() if call else None,

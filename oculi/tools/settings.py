@@ -65,6 +65,11 @@ class ToolsSettings(BaseModel):
         None, description="where photos and clips are saved (default: the data folder's media/)"
     )
     memory: bool = Field(True, description="offer remember and recall over the memory store")
+    intent_router: bool = Field(
+        True,
+        description="answer a question that plainly needs no tool in words at once, judged by "
+        "sentence embeddings (the memory's MiniLM); off: the model alone decides",
+    )
     homeassistant: HomeAssistantSettings = Field(default_factory=HomeAssistantSettings)
     mcp_servers: dict[str, MCPServerSettings] = Field(default_factory=dict)
 

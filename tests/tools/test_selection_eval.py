@@ -10,7 +10,8 @@ Three sets, reported separately:
   committed alone and frozen by sha256 (below). Never tune on it; never edit it — a change
   of tools gets a new set (v4), not edits to this one.
 
-Each is scored through the agent (its prompt, with `answer_directly`) and the fixture and
+Each is scored through the agent (its prompt, with `answer_directly`, and the intent router
+as the assistant uses it when its sentence model is installed) and the fixture and
 held-out set also through the OpenAI API of a live `oculi serve`, with the official client
 and the tools' JSON schemas passed as an app's own tools. Run with -s to see per-tool figures;
 they are also appended to `$OCULI_TOOL_EVAL_OUT` when set. No tool runs: only the first
@@ -28,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from oculi.agent import Agent
+from oculi.agent.router import load_router
 from oculi.llm.engine import GenerationOptions
 from oculi.tools.builtins.perception import Backends
 from oculi.tools.evaluation import (
@@ -169,7 +171,7 @@ def test_tool_selection_accuracy(default_engine, tmp_path, fixture):
     with eval_runtime(tmp_path, default_engine, clock) as rt:
         agent = Agent(default_engine, rt.registry, system=SYSTEM, clock=lambda: clock,
                       options=GenerationOptions(max_tokens=32, temperature=0.0, seed=0))
-        report = run_selection_eval(agent, cases, progress=_show)
+        report = run_selection_eval(agent, cases, progress=_show, router=load_router())
     _record(f"agent {fixture.name}", report)
     accuracy, no_tool = FLOORS[fixture]
     assert report.accuracy >= accuracy and report.no_tool_rate >= no_tool, report.render()

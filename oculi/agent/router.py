@@ -1,0 +1,127 @@
+"""The intent router: a request that plainly needs no tool is answered in words at once.
+
+Why: the 1.5B model, shown the tool list, decides badly and slowly whether a request needs
+a tool. Measured on the development tool sets (tests/tools/tool_selection*.json), it sent
+"who painted …" and "how many legs …" questions to `device_status` or `translate`, and
+declining through `answer_directly` cost ~15 written tokens (~0.85 s on 2 cores) before the
+first word. Sentence embeddings (all-MiniLM-L6-v2, already on the device for memory; ~4 ms
+a request) tell a knowledge question or small talk from a request to act far more reliably.
+
+Embeddings weigh content words more than the verb, so a request that names a device action
+or the wearer's own things (`asks_the_device`) is never answered in words by the router.
+The router only ever removes the tools from one reply (tool_choice "none": the prompt stays
+the same, so nothing is read again); it never picks a tool. When it is not sure — the
+request is close to an action, or a tool it has no examples for is offered (plugins, MCP) —
+the model decides as before. A question about the view counts as words only when the
+session has a camera (its note answers it).
+
+The examples (`oculi.agent.routes`) and the margin were chosen on development sets; the
+held-out tool set was never shown to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from oculi.agent import routes
+from oculi.agent.claims import about_the_wearer
+
+log = logging.getLogger("oculi.agent")
+
+Kind = Literal["chat", "look", "act"]
+Embed = Callable[[list[str]], NDArray[np.float32]]
+
+# How much closer (cosine, mean of the K nearest examples) a request must be to the words
+# kinds than to ACT. Chosen on the development sets: at 0.02 no request that needs a tool
+# was answered in words there, and ~3 of 4 questions that need none skipped the tool list.
+MARGIN = 0.02
+K = 2
+
+# The tools whose requests ACT has examples of. With any other tool offered, the router
+# stands aside: it cannot know what that tool is for.
+ROUTED_TOOLS = frozenset({
+    "set_timer", "set_reminder", "list_reminders", "cancel_reminder", "take_note", "find_notes",
+    "translate", "device_status", "take_photo", "record_video", "remember", "recall",
+    "describe_view", "read_text_aloud", "home_list_entities", "home_get_state",
+    "home_call_service", "pause_memory", "resume_memory", "answer_directly",
+})
+
+
+# Words that name something only the device does or holds. Embeddings weigh a request's
+# content words ("the fence needs paint") more than its verb ("write down"), so a request
+# with any of these is never answered in words by the router, whatever its embedding says;
+# nor is one about the wearer's own things ("my", "did I": their memory may hold it).
+_DEVICE_WORDS = re.compile(
+    r"\b(?:timers?|countdown|alarms?|remind\w*|notes?|write|jot|photos?|photograph\w*|pictures?|video|record\w*|"
+    r"film|snap|remember|forget|recall|battery|storage|cpu|translat\w*|turn|switch\w*|lights?|lamp|"
+    r"thermostat|heating|lock\w*|unlock\w*|cancel|delete|schedule\w*|sensor|camera)\b"
+    r"|\b[a-z_]+\.[a-z0-9_]+\b"  # a Home Assistant entity id (light.kitchen)
+    r"|\b(?:say|in)\s+(?:\w+\s+)?(?:english|french|german|spanish|italian|portuguese|japanese|"
+    r"chinese|korean|dutch|arabic|russian|hindi|polish|greek|turkish|swedish)\b")
+
+
+def asks_the_device(request: str) -> bool:
+    """Whether `request` names a device action or the wearer's own things (see _DEVICE_WORDS)."""
+    said = request.lower().replace("’", "'")
+    return bool(_DEVICE_WORDS.search(said)) or about_the_wearer(said)
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: Kind
+    margin: float  # how far the words kinds are ahead of ACT (negative: ACT is nearer)
+    words_only: bool  # answer in words, no tool offered for this reply
+
+
+class IntentRouter:
+    def __init__(self, embed: Embed, *, margin: float = MARGIN) -> None:
+        """`embed` maps sentences to unit-length vectors (a dot product is the cosine)."""
+        self._embed = embed
+        self.margin = margin
+        self._examples: NDArray[np.float32] | None = None
+        self._kinds: NDArray[np.str_] | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Embed the examples now (~0.6 s), not in the first question."""
+        with self._lock:
+            if self._examples is None:
+                labelled = [(t, "chat") for t in routes.CHAT] + [(t, "look") for t in routes.LOOK] + \
+                    [(t, "act") for t in routes.ACT]
+                self._examples = self._embed([t for t, _ in labelled])
+                self._kinds = np.array([k for _, k in labelled])
+
+    def covers(self, tool_names: Iterable[str]) -> bool:
+        return set(tool_names) <= ROUTED_TOOLS
+
+    def route(self, request: str, *, camera: bool) -> Route:
+        self.warm_up()
+        assert self._examples is not None and self._kinds is not None
+        sims = self._examples @ self._embed([request])[0]
+        near = {k: float(np.sort(sims[self._kinds == k])[-K:].mean()) for k in ("chat", "look", "act")}
+        kind: Kind = max(near, key=near.__getitem__)  # type: ignore[arg-type]
+        words = max(near["chat"], near["look"]) if camera else near["chat"]
+        others = near["act"] if camera else max(near["act"], near["look"])
+        ahead = words - others
+        return Route(kind, round(ahead, 3), ahead > self.margin and not asks_the_device(request))
+
+
+def load_router(model_id: str = "minilm-l6-v2") -> IntentRouter | None:
+    """The router over the memory's sentence model, or None when it is not installed (the
+    model then decides alone, as without a router)."""
+    try:
+        from oculi.memory.embeddings import load_embedder
+
+        embedder = load_embedder(model_id)
+    except Exception as exc:  # not pulled, or onnxruntime missing: the router is optional
+        log.info("no intent router (%s): the model decides about tools alone", exc)
+        return None
+    return IntentRouter(embedder.embed)

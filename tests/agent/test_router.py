@@ -1,0 +1,95 @@
+"""The intent router with the real sentence model (MiniLM), and how the assistant uses it.
+
+The requests here are written for these tests; none is a router example or an evaluation
+request (the no-leak test checks the examples against tests/*.json)."""
+
+from __future__ import annotations
+
+import pytest
+
+from oculi.agent.router import ROUTED_TOOLS, IntentRouter, asks_the_device
+from oculi.assistant import Assistant, CurrentView
+from oculi.llm.messages import ToolCall
+from oculi.tools.registry import ToolRegistry
+from tests.agent.test_loop import ScriptedEngine
+from tests.assistant.test_session import timer_registry
+from tests.conftest import _installed_or_skip
+
+
+@pytest.fixture(scope="module")
+def router() -> IntentRouter:
+    from oculi.memory.embeddings import MiniLMEmbedder
+
+    return IntentRouter(MiniLMEmbedder(_installed_or_skip("minilm-l6-v2")).embed)
+
+
+@pytest.mark.parametrize("question", [
+    "Which is the longest river in Europe?", "How many centimetres are in a metre?",
+    "Hello there!", "What makes popcorn pop?"])
+def test_a_question_that_needs_no_tool_is_answered_in_words(router: IntentRouter, question: str) -> None:
+    route = router.route(question, camera=False)
+    assert route.kind == "chat" and route.words_only, route
+
+
+@pytest.mark.parametrize("request_", [
+    "Set a countdown of eight minutes", "Remind me to feed the fish at seven",
+    "Write down that the fence needs paint", "What's left on my battery?",
+    "Switch off the bathroom fan", "Where did I put my umbrella yesterday?"])
+def test_a_request_to_act_or_look_something_up_is_left_to_the_model(router: IntentRouter, request_: str) -> None:
+    route = router.route(request_, camera=True)
+    assert not route.words_only, route
+
+
+def test_a_question_about_the_view_is_words_only_with_a_camera(router: IntentRouter) -> None:
+    question = "What is written on this sign?"
+    assert router.route(question, camera=True).words_only  # the camera note answers it
+    assert not router.route(question, camera=False).words_only  # the look tools say "no camera"
+
+
+def test_naming_a_device_action_or_the_wearers_own_things_is_never_words_only() -> None:
+    # embeddings weigh "the fence needs paint" over "write down": the words decide
+    assert asks_the_device("Write down that the fence needs paint")
+    assert asks_the_device("what's light.porch doing") and asks_the_device("How do I say cheers in Dutch?")
+    assert asks_the_device("Where's my scarf?")
+    assert not asks_the_device("Explain photosynthesis in one sentence")  # not "photo"
+    assert not asks_the_device("Why do onions make people cry?")
+
+
+def test_the_router_covers_only_the_tools_it_has_examples_of(router: IntentRouter) -> None:
+    assert router.covers(["set_timer", "recall", "answer_directly"])
+    assert not router.covers(["set_timer", "search_the_web"])  # a plugin's or MCP server's tool
+
+
+
+def test_every_built_in_tool_is_one_the_router_knows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_no_eval_leak import tool_specs
+
+    names = {spec["function"]["name"] for spec in tool_specs(tmp_path)}
+    assert names <= ROUTED_TOOLS, names - ROUTED_TOOLS
+
+
+def test_the_assistant_answers_a_routed_question_in_words_and_stands_aside_otherwise(
+        router: IntentRouter) -> None:
+    calls: list = []
+    engine = ScriptedEngine(["Eight.", [ToolCall("set_timer", "{\"minutes\": 3}", "c1")], "Timer on.",
+                             "Two more.", "It is hot.", "x"])
+    a = Assistant(engine, timer_registry(calls), view=CurrentView())
+    a.router = router
+    a.ask("How many sides does an octagon have?")
+    assert engine.choices == ["none"]  # words only: the same prompt, no call possible
+    a.ask("Start a three minute countdown")
+    assert engine.choices[1] == "auto" and calls == [3]
+    a.ask("Thanks, and how many sides has a hexagon?")  # a follow-up to a tool turn: the model decides
+    assert engine.choices[3] == "auto"
+    a.ask("Why is the sun hot?")
+    assert engine.choices[4] == "none"
+    # an app's own tools (OpenAI Realtime session.tools): the router cannot know them
+    a.agent.client_tools = {"lookup": {"type": "function", "function": {"name": "lookup"}}}
+    a.ask("What is the boiling point of milk?")
+    assert engine.choices[5] == "auto"
+
+
+def test_without_a_router_the_model_decides() -> None:
+    engine = ScriptedEngine(["Seven."])
+    Assistant(engine, timer_registry([])).ask("How many days has a week?")
+    assert engine.choices == ["auto"]
