@@ -60,9 +60,10 @@ ROUTED_TOOLS = frozenset({
 # with any of these is never answered in words by the router, whatever its embedding says;
 # nor is one about the wearer's own things ("my", "did I": their memory may hold it).
 _DEVICE_WORDS = re.compile(
-    r"\b(?:timers?|countdown|alarms?|remind\w*|notes?|write|jot|photos?|photograph\w*|pictures?|video|record\w*|"
-    r"film|snap|remember|forget|recall|battery|storage|cpu|translat\w*|turn|switch\w*|lights?|lamp|"
-    r"thermostat|heating|lock\w*|unlock\w*|cancel|delete|schedule\w*|sensor|camera)\b"
+    r"\b(?:timers?|countdown|alarms?|remind\w*|notes?|write|jot|photos?|photograph\w*|pictures?|"
+    r"video|record\w*|film|snap|remember|forget|recall|battery|storage|cpu|translat\w*|turn|"
+    r"switch\w*|lights?|lamp|thermostat|heating|lock\w*|unlock\w*|cancel|delete|schedule\w*|"
+    r"sensor|camera)\b"
     r"|\b[a-z_]+\.[a-z0-9_]+\b"  # a Home Assistant entity id (light.kitchen)
     r"|\b(?:say|in)\s+(?:\w+\s+)?(?:english|french|german|spanish|italian|portuguese|japanese|"
     r"chinese|korean|dutch|arabic|russian|hindi|polish|greek|turkish|swedish)\b")
@@ -99,14 +100,19 @@ class IntentRouter:
                 self._examples = self._embed([t for t, _ in labelled])
                 self._kinds = np.array([k for _, k in labelled])
 
+    def _near(self, query: NDArray[np.float32], kind: Kind) -> float:
+        """Mean cosine of the K examples of `kind` nearest to `query`."""
+        assert self._examples is not None and self._kinds is not None
+        sims = self._examples[self._kinds == kind] @ query
+        return float(np.sort(sims)[-K:].mean())
+
     def covers(self, tool_names: Iterable[str]) -> bool:
         return set(tool_names) <= ROUTED_TOOLS
 
     def route(self, request: str, *, camera: bool) -> Route:
         self.warm_up()
-        assert self._examples is not None and self._kinds is not None
-        sims = self._examples @ self._embed([request])[0]
-        near = {k: float(np.sort(sims[self._kinds == k])[-K:].mean()) for k in ("chat", "look", "act")}
+        query = self._embed([request])[0]
+        near = {k: self._near(query, k) for k in ("chat", "look", "act")}
         kind: Kind = max(near, key=near.__getitem__)  # type: ignore[arg-type]
         words = max(near["chat"], near["look"]) if camera else near["chat"]
         others = near["act"] if camera else max(near["act"], near["look"])

@@ -172,9 +172,10 @@ class Assistant:
         prefill = getattr(self.engine, "prefill", None)
         if prefill is None:
             return 0
-        messages = self.agent.prompt_messages(self.messages_for(question, context))
-        return int(prefill(messages, tools=self.agent.offered_specs() or None, wait=False,
-                           stop=stop) or 0)
+        specs = self.agent.offered_specs() or None
+        messages = self.agent.prompt_messages(self.messages_for(question, context),
+                                              tools_offered=specs is not None)
+        return int(prefill(messages, tools=specs, wait=False, stop=stop) or 0)
 
     def warm_up(self) -> int:
         """Read and save the instructions and tool list now (and on disk, for the next

@@ -4,8 +4,9 @@ Implements `oculi.voice.agent.Agent`. The pipeline calls `prefill` with each par
 transcript, `answer` with the final one (possibly early, on a draft, held back until the
 end of the turn is confirmed) and `record` with what was actually played. Three rules:
 
-- the turn's context (camera note, clock line) is frozen at the first guess, so the guess
-  and the answer share their prompt;
+- the turn's context (camera note, clock line) is frozen when the wearer starts to speak
+  and read into the model at once (`turn_started`), so the guesses and the answer share
+  their prompt and read only the question;
 - a held answer runs no tool until it is released: a draft the wearer talks past must not
   set a timer;
 - tool activity goes to `on_event` as it happens (the HUD shows it); only the answer's words
@@ -41,6 +42,11 @@ class VoiceTurns:
                 self._context = self.assistant.prepare()
                 self._context_at = time.monotonic()
             return self._context
+
+    def turn_started(self, stop: threading.Event | None = None) -> int:
+        """The wearer began to speak: freeze the turn's context and read all of its prompt but
+        the question (an empty question renders the same tokens up to the words)."""
+        return self.assistant.prefill("", self._turn_context(), stop)
 
     def prefill(self, partial_question: str, stop: threading.Event | None = None) -> int:
         if len(partial_question.split()) < 2:

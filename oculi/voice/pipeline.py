@@ -226,6 +226,7 @@ class VoicePipeline:
                     self.gate.turn_started()
                     self._emit(SpeechStarted(ev.at))
                     last_partial = frame.captured_at
+                    self._read_turn_frame(loop)
                 else:
                     self.gate.turn_ended()
                     self._emit(SpeechStopped(ev.at))
@@ -251,6 +252,16 @@ class VoicePipeline:
         if self.turns.speaking:  # the input ended mid-utterance: that is the end of the turn
             ev = self.turns.force_end(time.monotonic())
             await turns.put(UserTurn(ev.audio, ev.at, time.monotonic()))  # type: ignore[arg-type]
+
+    def _read_turn_frame(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The wearer started speaking: let the agent read what comes before the words (the
+        history, the camera note, the clock line: ~50 tokens, ~1.2 s on 2 cores) now, so the
+        guesses and the answer read only the question. Agents without `turn_started` skip it."""
+        started = getattr(self.agent, "turn_started", None)
+        if self.speculative_prefill and started is not None and not self.answering:
+            self._prefill_stop.clear()
+            loop.run_in_executor(self._partial_x, started, self._prefill_stop
+                                 ).add_done_callback(_log_failure)
 
     def _speculate(self, loop: asyncio.AbstractEventLoop) -> None:
         """At the first quiet frame, start the final transcript: if the pause turns out to be the

@@ -100,6 +100,24 @@ def test_no_camera_is_said_in_the_instructions_and_a_camera_without_a_picture_sa
     assert any("No picture has come from the camera yet" in (m.content or "") for m in engine.seen[1][0])
 
 
+def test_the_turn_read_at_the_start_of_speech_is_the_answers_prompt_up_to_the_words() -> None:
+    engine = ScriptedEngine(["It says EXIT."])
+    read: list[list] = []
+    engine.prefill = lambda messages, **kw: read.append(list(messages)) or 1  # type: ignore[attr-defined]
+    a = Assistant(engine, ToolRegistry(), view=sign_view())
+    turns = VoiceTurns(a)
+    turns.turn_started()
+    later = sign_view("ENTRANCE").latest()
+    assert a.view is not None and later is not None
+    a.view.update(1, later.frame, later.perception)  # a later frame: not this turn's prompt
+    "".join(turns.answer("What does the sign say?", threading.Event()))
+    (started,) = read
+    asked = engine.seen[0][0]
+    assert started[-1].role == "user" and started[-1].content == ""
+    assert [m.content for m in started[:-1]] == [m.content for m in asked[:-1]]  # same up to the words
+    assert asked[-1].content == "What does the sign say?"
+
+
 def test_a_held_answer_runs_no_tool_until_released() -> None:
     calls: list = []
     engine = ScriptedEngine([[ToolCall("set_timer", "{\"minutes\": 5}", "c1")], "Timer set."])

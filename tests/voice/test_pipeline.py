@@ -95,6 +95,26 @@ def test_the_question_is_read_into_the_llm_while_it_is_spoken(voice_models, tiny
     assert done.full_answer == cold.text.strip()
 
 
+def test_the_agent_reads_the_turn_before_the_first_guess(voice_models, tiny_engine, say) -> None:
+    """At the start of speech an agent with `turn_started` reads its prompt up to the words
+    (the assistant's history, camera note and clock line), before any partial transcript."""
+    settings = VoiceSettings(partial_interval_ms=400, temperature=0.0)
+    pipeline, agent, _, log = build(voice_models, tiny_engine, settings)
+    calls: list[tuple[str, bool]] = []
+    real_prefill = agent.prefill
+
+    def prefill(partial: str, stop=None) -> int:
+        calls.append(("guess", pipeline.turns.speaking))
+        return real_prefill(partial, stop)
+
+    agent.prefill = prefill  # type: ignore[method-assign]
+    agent.turn_started = lambda stop=None: calls.append(("started", pipeline.turns.speaking)) or 0  # type: ignore[attr-defined]
+    run(pipeline, with_lead(say("Which is the largest desert on the planet?")), realtime=True)
+
+    assert calls[0] == ("started", True)  # first, while the wearer speaks
+    assert [kind for kind, _ in calls].count("started") == 1 and len(log.of("turn_done")) == 1
+
+
 @pytest.mark.slow  # plays 11 s of real speech at speaking pace
 def test_real_recording_with_partial_transcripts(voice_models, tiny_engine, speech_dir: Path) -> None:
     reference = json.loads((speech_dir / "transcripts.json").read_text())["jfk.flac"]["transcript"]
