@@ -101,6 +101,13 @@ CHAT: tuple[str, ...] = (
     "I'm feeling a bit tired today",
     "Sorry, I didn't catch that",
     "Okay",
+    # remarks: said to the assistant, asking nothing
+    "The view from up here is amazing",
+    "That meeting went on forever",
+    "I just finished a really good book",
+    "The old man walked slowly down the empty road",
+    "It feels like winter already",
+    "She laughed and closed the door behind her",
 )
 
 LOOK: tuple[str, ...] = (
