@@ -153,6 +153,7 @@ def test_clock_times_that_cannot_be_used(tmp_path, said):
 @pytest.mark.parametrize(("label", "said"), [
     ("tea", "Your tea timer is done."), ("tea timer", "Your tea timer is done."),
     ("timer", "Your timer is done."), ("", "Your timer is done."),
+    ("10 seconds", "Your 10-second timer is done."), ("5 Minutes timer", "Your 5-minute timer is done."),
 ])
 def test_a_timer_rings_with_timer_said_once(tmp_path, label, said):
     from oculi.tools.builtins.scheduler import notification_for

@@ -8,6 +8,7 @@ while oculi was not running, marked late, so nothing is silently lost across a r
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -20,9 +21,15 @@ log = logging.getLogger(__name__)
 MAX_SLEEP = 60.0  # re-read the store at least this often (another process may have added)
 
 
+# A label that only restates the duration ("10 seconds"): said as "Your 10-second timer".
+_DURATION_LABEL = re.compile(r"(\d+)[\s-]*(second|minute|hour)s?", re.IGNORECASE)
+
+
 def notification_for(r: Reminder, fired_at: float) -> Notification:
     if r.kind == "timer":
         label = r.text.strip()
+        if m := _DURATION_LABEL.fullmatch(label):
+            label = f"{m.group(1)}-{m.group(2).lower()}"
         title = f"Timer: {label}" if label else "Timer"
         text = f"Your {label} timer is done." if label else "Your timer is done."
     else:
