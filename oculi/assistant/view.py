@@ -52,10 +52,18 @@ def view_note(perception: Perception, has_detector: bool, caption: str | None = 
     """
     lines = findings(perception, has_detector, caption, question="what is here")  # asks nothing about text
     lines = lines.replace('\nAnswer "', '\nIf asked about the view, answer "')
-    quoted = sum(1 for line in lines.splitlines() if line.startswith('"'))
-    if quoted > 1:  # small models quote the first line and stop; the count makes them go on
-        lines = lines.replace("\nText:\n", f"\nText ({quoted} lines, quote all):\n", 1)
-    return f"{VIEW_HEADER}\n{lines}"
+    quoted = [line for line in lines.splitlines() if line.startswith('"')]
+    block = "\n".join(quoted)
+    lines = f"\n{lines}"  # every labelled line now starts after a newline
+    if len(quoted) > 1 and f"\nText:\n{block}" in lines:
+        # Small models quote the first of several quoted lines and stop, even when told to
+        # quote all ("The sign says "GATE"." of GATE / 12 / BOARDING 10:40). One quoted run,
+        # lines in reading order with a comma between them, is read out whole, and is how a
+        # person reads a sign aloud.
+        run = ", ".join(q[1:-1].strip() for q in quoted)
+        lines = lines.replace(f"\nText:\n{block}",
+                              f'\nText ({len(quoted)} lines in reading order, a comma between lines):\n"{run}"', 1)
+    return f"{VIEW_HEADER}{lines}"
 
 
 class CurrentView:
