@@ -57,7 +57,8 @@ _CLAIMS = [
 _NOT_KNOWN = re.compile(
     r"\bi\s*(?:do\s*n[o']t|don't|cannot|can't|am\s+not\s+able\s+to)\s+(?:know|tell|remember|recall|say|find)\b"
     r"|\bi(?:'m|\s+am)\s+not\s+sure\b|\bno\s+(?:information|record|idea)\b"
-    r"|\bi\s+(?:do\s*n[o']t|don't)\s+have\s+(?:any\s+)?(?:information|access|a\s+record)\b"
+    r"|\bi\s+(?:do\s*n[o']t|don't)\s+have\s+(?:any\s+|enough\s+)?(?:information|access|a\s+record|details)\b"
+    r"|\b(?:unable|not\s+able)\s+to\s+(?:determine|tell|know|find|say)\b|\bnot\s+enough\s+information\b"
     r"|\bi\s+can't\s+see\s+anything\b")
 # ...to a question about the wearer's own things or past ("where is my bike?", "what did I…")
 _OWN = re.compile(r"\b(?:my|mine|did\s+i|i\s+(?:left|put|parked|told|said|saw|kept|stored))\b")

@@ -356,6 +356,8 @@ def test_not_knowing_the_wearers_own_things_looks_in_memory():
     ("I do not remember that.", True),
     ("I'm not sure where you left it.", True),
     ("I can't see anything: no camera or image is connected.", True),
+    ("I'm sorry, but I don't have enough information to determine your bike's location.", True),
+    ("I'm unable to tell where you parked.", True),
     ("Your bike is at the north entrance.", False),
     ("I know a good bike shop nearby.", False),
 ])
