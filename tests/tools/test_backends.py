@@ -215,6 +215,8 @@ def test_remember_then_recall_from_the_memory_store(tmp_path, embedder):
     assert r.ok, r.content
     out = json.loads(r.content)
     assert "41" in out["answer"] and out["memories"][0]["kind"] == "speech"
+    # without an engine the answer is a list of moments: the best one comes as a sentence to say
+    assert out["say"].startswith("The closest memory I have: at ") and "locker number is 41" in out["say"]
     service2.close()
 
 

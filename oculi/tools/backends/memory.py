@@ -61,10 +61,24 @@ class ServiceMemory:
             self.service.engine = self.engine()
         self._embedder()
         answer = self.service.recall(question)
-        out = {
+        out: dict[str, Any] = {}
+        if self.service.engine is None and answer.citations:
+            # Without an engine the answer is a list of moments ("16:24, heard: …; 17:46, …"),
+            # which the 1.5B model read out whole: the best one as a sentence it can say.
+            out["say"] = _said(answer.citations[0])
+        out |= {
             "answer": answer.answer,
             "memories": [
                 {"time": c.time, "kind": c.kind, "text": c.text} for c in answer.citations
             ],
         }
         return json.dumps(out, ensure_ascii=False)
+
+
+def _said(c: Any) -> str:
+    """One cited moment as a sentence: when, and what was heard or seen."""
+    when = c.time[11:16] if len(c.time) >= 16 else c.time  # "2026-12-03T16:24:05" → "16:24"
+    if c.time[:10] != time.strftime("%Y-%m-%d"):
+        when = f"{c.time[:10]} {when}"
+    verb = "I heard" if c.kind == "speech" else "you saw"
+    return f'The closest memory I have: at {when} {verb} "{c.text}".'
