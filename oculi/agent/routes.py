@@ -4,7 +4,7 @@ Written for the router alone: none is taken from, or shares five consecutive wor
 any evaluation set under tests/ (tests/test_no_eval_leak.py checks). Three kinds:
 
 - CHAT: what the model answers from its own knowledge or reasoning, or small talk.
-- LOOK: questions about what is in front of the wearer right now (the camera note answers).
+- LOOK: questions about the wearer's surroundings right now (the camera note answers).
 - ACT: what needs the device to do something or to look something up that only it holds
   (timers, reminders, notes, photos, the home, the device's own state, the wearer's
   memories, translation).

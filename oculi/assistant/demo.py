@@ -34,7 +34,7 @@ from oculi.voice.sources import ArraySource
 
 SIGN_LINES = ("GATE 12", "BOARDING 10:40")
 SCRIPT = (
-    "What does the sign say?",
+    "Read me the sign.",
     "When does boarding start?",
     "Set a timer for ten seconds.",
     "Remember that my bike is locked at the north entrance.",

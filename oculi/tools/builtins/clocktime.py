@@ -62,7 +62,7 @@ def resolve_at(text: str, now: datetime) -> datetime:
 
 
 # --------------------------------------------------------------------------- spoken times
-# "in twenty minutes", "at five thirty", "tomorrow at 9 in the morning": the reminder and
+# "in twenty minutes", "at five thirty", "tomorrow at half past eight": the reminder and
 # video tools take the wearer's own words and this code does the arithmetic, because a 1.5B
 # model asked for minutes turns "at 6 pm" (said at 2 pm) into 360.
 
@@ -112,7 +112,7 @@ def parse_duration(text: str) -> int:
 
 def resolve_when(text: str, now: datetime) -> datetime:
     """The moment meant by a spoken time: a delay ("in 20 minutes") or a clock time ("at five
-    thirty", "tomorrow at 9 in the morning"). InvalidToolArguments when it is neither."""
+    thirty", "tomorrow at half past eight"). InvalidToolArguments when it is neither."""
     if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}", text.strip()):  # the resolved form
         return resolve_at(text.strip(), now)
     dated = re.match(r"\s*(\d{4}-\d{2}-\d{2})\s+(.*)", text)

