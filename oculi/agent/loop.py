@@ -157,7 +157,7 @@ class Agent:
         (`words_only`: none, the reply is written from the results already in the history)."""
         new: list[ChatMessage] = []
         usage = Usage()
-        seen = _calls_this_turn(history)  # a resumed turn (client tools) already made these
+        seen = calls_this_turn(history)  # a resumed turn (client tools) already made these
         offer_tools = len(self.registry) > 0 or bool(self.client_tools)
         words_only = words_only or self.tool_choice == "none"
         forced = None if self.tool_choice in ("auto", "none") else self.tool_choice
@@ -338,7 +338,7 @@ def _any_but_the_escape(specs: list[dict[str, Any]]) -> ToolChoice:
         {"type": "function", "function": {"name": n}} for n in names]}}
 
 
-def _calls_this_turn(history: list[ChatMessage]) -> set[tuple[str, str]]:
+def calls_this_turn(history: list[ChatMessage]) -> set[tuple[str, str]]:
     """(name, arguments) of the calls made since the wearer's latest message."""
     last_user = max((i for i, m in enumerate(history) if m.role == "user"), default=-1)
     return {(c.name, c.arguments) for m in history[last_user + 1:] for c in m.tool_calls or []}

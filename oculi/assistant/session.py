@@ -26,9 +26,9 @@ from datetime import datetime
 from typing import Any
 
 from oculi.agent.events import AgentDone, AgentEvent
-from oculi.agent.loop import Agent, ChatEngine
-from oculi.agent.router import IntentRouter
+from oculi.agent.loop import Agent, ChatEngine, calls_this_turn
 from oculi.agent.prompt import turn_line
+from oculi.agent.router import IntentRouter
 from oculi.assistant.events import AssistantEvent, NotificationFired
 from oculi.assistant.prompt import Capabilities, assistant_system
 from oculi.assistant.view import NO_CAMERA, NO_CAMERA_ANSWER, NO_PICTURE, VIEW_HEADER, CurrentView, ViewSnapshot
@@ -294,17 +294,13 @@ class Assistant:
         if not question.strip() or not router.covers(t.name for t in self.registry.tools()):
             return False
         with self._lock:
-            last_turn = self.history[self._last_question(self.history) + 1:]
-        if any(m.role == "tool" for m in last_turn):
+            history = list(self.history)
+        if calls_this_turn(history):  # the last turn's calls
             return False
         route = router.route(question, camera=self.view is not None)
         log.info("intent router: %s (words ahead by %+.3f)%s", route.kind, route.margin,
                  ": answered in words" if route.words_only else "")
         return route.words_only
-
-    @staticmethod
-    def _last_question(history: list[ChatMessage]) -> int:
-        return max((i for i, m in enumerate(history) if m.role == "user"), default=-1)
 
     def _note(self, context: TurnContext) -> str | None:
         """The camera note of a turn: the frame's findings, or that no picture came yet."""
