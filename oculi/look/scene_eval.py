@@ -8,9 +8,14 @@ Stricter than substring matching on purpose, so the score can fail:
 - a refusal must say that it cannot tell (and give the expected reason, e.g. "dark"), may not
   contain forbidden words, and for "how many" limits may not state a number.
 
-Photos are named by source: `aria:0` (a frame of the Aria recording in ../shared, optionally
-`:dark` or `:blur`), `skimage:NAME` (a photo shipped in the scikit-image wheel) and
-`vizwiz:NAME`. The times recorded per answer (perception with the detector, then the LLM's
+Photos are named by source: `aria:0` (a frame of the Aria recording in ../shared),
+`skimage:NAME` (a photo shipped in the scikit-image wheel), `vizwiz:NAME` and
+`wheel:DIST==VERSION:MEMBER` (a photo inside another registry wheel, fetched once with
+`pip download` and checked against the set's `photo_sha256`). Any of them may end in `:dark`
+or `:blur` (the same photo made too dark or blurred).
+
+An item with `or_limit` also passes when the answer honestly says it cannot tell (what is
+asked lies outside what the default detector knows; a vision-language model may name it). The times recorded per answer (perception with the detector, then the LLM's
 first token) feed `oculi bench look`'s per-group p50/p95.
 """
 
@@ -56,6 +61,7 @@ class SceneQuestion:
     reason: str | None = None
     forbid: list[str] = field(default_factory=list)
     no_numbers: bool = False
+    or_limit: bool = False  # an honest "I can't tell" is right too (outside what the detector knows)
 
 
 @dataclass
@@ -105,6 +111,11 @@ def load_scenes(path: Path) -> list[SceneQuestion]:
     return [SceneQuestion(**q) for q in data["questions"]]
 
 
+def load_photo_hashes(path: Path) -> dict[str, str]:
+    """The set's pinned sha256 per downloaded photo (`wheel:` sources)."""
+    return dict(json.loads(Path(path).read_text(encoding="utf-8")).get("photo_sha256", {}))
+
+
 def _norm(text: str) -> str:
     return " ".join(text.lower().replace("’", "'").replace("‘", "'").split())
 
@@ -146,26 +157,37 @@ def passes(q: SceneQuestion, answer: str) -> bool:
             n = 1
         return n == q.count
     squeezed = a.replace(" ", "")
-    return any(_found_not_negated(a, e) or (" " in e and e.replace(" ", "") in squeezed) for e in q.expect)
+    if any(_found_not_negated(a, e) or (" " in e and e.replace(" ", "") in squeezed) for e in q.expect):
+        return True
+    return q.or_limit and bool(LIMIT.search(a))
 
 
-def load_image(spec: str, shared: Path) -> np.ndarray:
-    """`aria:0[:dark|:blur]`, `skimage:NAME`, `vizwiz:NAME` -> RGB array."""
+EFFECTS = ("dark", "blur")
+
+
+def load_image(spec: str, shared: Path, photo_sha256: dict[str, str] | None = None) -> np.ndarray:
+    """`aria:0`, `skimage:NAME`, `vizwiz:NAME`, `wheel:DIST==VERSION:MEMBER`, each optionally
+    followed by `:dark` or `:blur` -> RGB array."""
     import cv2
 
+    base, _, effect = spec.rpartition(":")
+    if effect not in EFFECTS:
+        base, effect = spec, ""
+    img = _load_source(base, shared, (photo_sha256 or {}).get(base))
+    if effect == "dark":
+        img = (img.astype(np.float32) * 0.12).astype(np.uint8)
+    elif effect == "blur":
+        img = cv2.GaussianBlur(img, (0, 0), 6 * max(img.shape[:2]) / 1408)  # sigma 6 px at the Aria's 1408 px
+    return np.ascontiguousarray(img)
+
+
+def _load_source(spec: str, shared: Path, sha256: str | None) -> np.ndarray:
     kind, _, rest = spec.partition(":")
     if kind == "aria":
         from oculi.memory.sources import AriaVrsSource
 
-        index, _, effect = rest.partition(":")
         src = AriaVrsSource(shared / "data" / "aria_everyday_activities_test_data" / "recording.vrs", sample_fps=1000)
-        frames = list(src.frames())
-        img = frames[int(index)].rgb
-        if effect == "dark":
-            img = (img.astype(np.float32) * 0.12).astype(np.uint8)
-        elif effect == "blur":
-            img = cv2.GaussianBlur(img, (0, 0), 6)
-        return np.ascontiguousarray(img)
+        return list(src.frames())[int(rest)].rgb
     if kind == "skimage":
         import importlib.util
 
@@ -180,7 +202,43 @@ def load_image(spec: str, shared: Path) -> np.ndarray:
         from oculi.vision.decode import decode_image_file
 
         return decode_image_file(shared / "data" / "vizwiz_captions" / "images" / rest)
+    if kind == "wheel":
+        from oculi.vision.decode import decode_image_bytes
+
+        requirement, _, member = rest.partition(":")
+        return decode_image_bytes(wheel_member(requirement, member, sha256))
     raise ValueError(f"unknown photo source {spec!r}")
+
+
+def wheel_member(requirement: str, member: str, sha256: str | None) -> bytes:
+    """One file from a registry wheel (`matplotlib==3.11.2`), downloaded once into the user's
+    cache with pip and checked against the set's hash, so a photo can never change under a
+    frozen question."""
+    import hashlib
+    import subprocess
+    import sys
+    import zipfile
+
+    import platformdirs
+
+    cache = Path(platformdirs.user_cache_dir("oculi")) / "scene-wheels"
+    name = requirement.split("==")[0].replace("-", "_").lower()
+
+    def find() -> Path | None:
+        return next((w for w in sorted(cache.glob("*.whl")) if w.name.lower().startswith(name + "-")), None)
+
+    wheel = find()
+    if wheel is None:
+        cache.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(cache), requirement]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        wheel = find()
+        if wheel is None:
+            raise FileNotFoundError(f"could not download {requirement}: {done.stderr.strip()[-300:]}")
+    data = zipfile.ZipFile(wheel).read(member)
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise ValueError(f"{member} in {wheel.name} does not match its pinned sha256")
+    return data
 
 
 def run_scenes(
@@ -188,12 +246,13 @@ def run_scenes(
     questions: list[SceneQuestion],
     shared: Path,
     progress: Callable[[SceneResult], None] = lambda _: None,
+    photo_sha256: dict[str, str] | None = None,
 ) -> SceneReport:
     cache: dict[str, np.ndarray] = {}
     results = []
     for q in questions:
         if q.image not in cache:
-            cache[q.image] = load_image(q.image, shared)
+            cache[q.image] = load_image(q.image, shared, photo_sha256)
         ans = agent.answer(q.question, Frame(cache[q.image], time.time(), q.image))
         t = ans.timings
         results.append(

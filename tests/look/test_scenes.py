@@ -1,4 +1,9 @@
-"""The held-out scene set: frozen by hash, strict scoring rules, and the evaluation itself."""
+"""The scene sets: frozen by hash, strict scoring rules, and the evaluation itself.
+
+Set 1 was tuned on after its first score (56 %), so it is a development set now. Set 2 was
+written, with its answers, before anything ran on its photos; it is the held-out figure and is
+never tuned on.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +13,59 @@ from pathlib import Path
 import pytest
 
 from oculi.look import LookAgent
-from oculi.look.scene_eval import SceneQuestion, first_number, load_scenes, passes, run_scenes
+from oculi.look.scene_eval import (
+    SceneQuestion,
+    first_number,
+    load_image,
+    load_photo_hashes,
+    load_scenes,
+    passes,
+    run_scenes,
+)
 
 SCENES = Path(__file__).parent / "scenes" / "scene_questions.json"
+SCENES_2 = Path(__file__).parent / "scenes" / "scene_questions_2.json"
 # written before any answer was generated on these photos; never edit after a score was seen
-SCENES_SHA256 = "682361952d01048392489fe746fc1158e91e6046676cfb0fc7a3fe4c6e019f3a"
+SCENE_SETS = {
+    SCENES: "682361952d01048392489fe746fc1158e91e6046676cfb0fc7a3fe4c6e019f3a",
+    SCENES_2: "c3c175f977154a313d571b9410f1c6456d09af384616c8f7b6a70f3be93dd1b2",
+}
 
 
-def test_scene_set_is_frozen() -> None:
-    assert hashlib.sha256(SCENES.read_bytes()).hexdigest() == SCENES_SHA256
+@pytest.mark.parametrize("path", list(SCENE_SETS), ids=lambda p: p.stem)
+def test_scene_set_is_frozen(path: Path) -> None:
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == SCENE_SETS[path]
 
 
-def test_scene_set_covers_every_category() -> None:
-    qs = load_scenes(SCENES)
+@pytest.mark.parametrize("path", list(SCENE_SETS), ids=lambda p: p.stem)
+def test_scene_set_covers_every_category(path: Path) -> None:
+    qs = load_scenes(path)
     assert {q.category for q in qs} == {"objects", "counts", "text", "refusals"}
     assert {q.group for q in qs} == {"text", "objects", "nothing"}
     for q in qs:
         assert q.expect or q.count is not None or q.limit, q.id
+    wheels = {q.image.removesuffix(":dark").removesuffix(":blur") for q in qs if q.image.startswith("wheel:")}
+    assert wheels <= set(load_photo_hashes(path)), "every downloaded photo has its sha256 pinned"
+
+
+def test_or_limit_accepts_the_thing_or_an_honest_limit_but_not_a_wrong_guess() -> None:
+    flower = _q(expect=["flower"], or_limit=True, forbid=["cake"])
+    assert passes(flower, "It is a flower.")
+    assert passes(flower, "I cannot tell what this is.")
+    assert not passes(flower, "It is a vase on a table.")
+    assert not passes(flower, "It looks like a cake, but I can't be sure.")
+    assert not passes(_q(expect=["flower"]), "I cannot tell what this is.")
+
+
+def test_effects_apply_to_any_photo_source() -> None:
+    import numpy as np
+
+    pytest.importorskip("skimage")
+    plain = load_image("skimage:coffee.png", Path("."))
+    dark = load_image("skimage:coffee.png:dark", Path("."))
+    blurred = load_image("skimage:coffee.png:blur", Path("."))
+    assert dark.shape == plain.shape and dark.mean() < 0.15 * plain.mean() + 1
+    assert np.abs(np.diff(blurred.astype(float), axis=1)).mean() < 0.5 * np.abs(np.diff(plain.astype(float), axis=1)).mean()
 
 
 def _q(**kw) -> SceneQuestion:
@@ -66,20 +107,39 @@ def test_refusals_need_the_limit_and_reason() -> None:
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(3600)  # 2 x 25 answers; far longer when the machine is shared
+@pytest.mark.parametrize("path", [SCENES, SCENES_2], ids=["set1-dev", "set2-heldout"])
 @pytest.mark.parametrize("which", ["default_perceiver", "perceiver"], ids=["yolov3-tiny", "yolox-added"])
-def test_scene_questions(which: str, request: pytest.FixtureRequest, default_engine, shared: Path) -> None:
-    """On the default offline install (YOLOv3-tiny) the set must score >= 70 %; with YOLOX-Nano
-    added (from ../shared, as a user would add it) the score is printed for comparison."""
+def test_scene_questions(which: str, path: Path, request: pytest.FixtureRequest, default_engine, shared: Path) -> None:
+    """On the default offline install (YOLOv3-tiny) the held-out set 2 must score >= 70 %; set 1
+    (development) and YOLOX-Nano added (from ../shared, as a user would add it) are printed for
+    comparison."""
     perceiver = request.getfixturevalue(which)
     report = run_scenes(
         LookAgent(default_engine, perceiver),
-        load_scenes(SCENES),
+        load_scenes(path),
         shared,
         progress=lambda r: print(
             f"{'PASS' if r.passed else 'FAIL'} {r.q.category:8} {r.q.id:24} {r.q.question!r} -> {r.answer!r}", flush=True
         ),
+        photo_sha256=load_photo_hashes(path),
     )
-    print(f"[{which}: {perceiver.detector_name}] score {report.score:.2f} by category {report.by_category()}")
+    print(f"[{path.stem}, {which}: {perceiver.detector_name}] score {report.score:.2f} by category {report.by_category()}")
     print(f"time to first word by group {report.latency_by_group()}")
-    if which == "default_perceiver":
+    if which == "default_perceiver" and path == SCENES_2:
         assert report.score >= 0.7
+
+
+def test_a_wheel_photo_is_read_from_the_cached_wheel_and_checked_by_hash(tmp_path: Path, monkeypatch) -> None:
+    import zipfile
+
+    from oculi.look.scene_eval import wheel_member
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = tmp_path / "oculi" / "scene-wheels"
+    cache.mkdir(parents=True)
+    with zipfile.ZipFile(cache / "demo_photos-1.0-py3-none-any.whl", "w") as z:
+        z.writestr("demo_photos/street.jpg", b"not really a jpeg")
+    good = hashlib.sha256(b"not really a jpeg").hexdigest()
+    assert wheel_member("demo-photos==1.0", "demo_photos/street.jpg", good) == b"not really a jpeg"
+    with pytest.raises(ValueError, match="sha256"):
+        wheel_member("demo-photos==1.0", "demo_photos/street.jpg", "0" * 64)
