@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from oculi.llm.messages import ChatMessage
 from oculi.vision.perception.objects import COCO80
-from oculi.vision.perception.scene import group_objects, plural, spoken
+from oculi.vision.perception.scene import article, group_objects, plural, spoken
 from oculi.vision.perception.types import Perception, TextLine
 
 SYSTEM = (
@@ -51,6 +51,20 @@ ASKS_ABOUT_PEOPLE = re.compile(r"\b(people|person|persons|anyone|anybody|someone
 PEOPLE_WORDS = {"people", "persons", "person", "faces", "face", "men", "women", "kids", "children", "humans"}
 STRAY_TEXT_CHARS = 6  # on a poor frame, fewer letters and digits than this are noise, not text
 CONFIDENT_READ = 0.95  # ...unless the reader was this sure of a line (a short sign on a white card)
+STRAY_SPECKS = 3  # this many unsure one-character lines in a frame are texture, not text
+# Kinds a question may ask for by their family ("what animal is this?"), from the detector's 80.
+FAMILIES = {
+    "animal": {"bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe"},
+    "vehicle": {"bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat"},
+    "food": {"banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake"},
+    "fruit": {"banana", "apple", "orange"},
+}
+FAMILY_QUESTION = re.compile(r"\b(?:what|which) (?:kind of |sort of |type of )?(animal|vehicle|food|fruit)s?\b", re.IGNORECASE)
+STATE_QUESTION = re.compile(
+    r"\b(?:is|are) (?:the|it|this|that|they|these|those)\b.*\b(on|off|open|closed|shut|switched|running|"
+    r"working|broken|plugged in|locked|unlocked|empty|full|clean|dirty|lit)\s*\??$",
+    re.IGNORECASE,
+)
 
 
 def findings(p: Perception, has_detector: bool, caption: str | None = None, question: str = "") -> str:
@@ -93,7 +107,10 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         out.append(f'Answer "I can\'t {verb}: {why}."')
     elif not caption and not poor:
         unknown = unknown_count_target(question, has_detector)
-        if unknown:
+        limits = [] if text or p.codes else asked_but_not_found(question, p, has_detector)
+        if limits:
+            out.extend(limits)
+        elif unknown:
             out.append(f"{unknown.capitalize()} are not among the kinds the detector knows: say you cannot count them.")
         elif (
             has_detector and not text and not p.codes and not groups and not n_people and not p.classes
@@ -105,13 +122,59 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
 
 def readable_text(p: Perception) -> list[TextLine]:
     """The lines worth quoting. On a poor frame a few stray characters (a "7" read from glare)
-    are noise: quoting them would describe an unreadable photo."""
+    are noise: quoting them would describe an unreadable photo. On any frame, a line of a single
+    character read without confidence, when there are several, is texture the reader took for
+    letters ("0", "Q", "O" on a bedspread): quoting those invents a label. One such line alone
+    may be a real number on a sign, and stays."""
+    specks = [t for t in p.text if t.score < CONFIDENT_READ and sum(ch.isalnum() for ch in t.text) <= 1]
+    lines = [t for t in p.text if t not in specks] if len(specks) >= STRAY_SPECKS else p.text
     q = p.quality
-    if q is None or not q.problems or any(t.score >= CONFIDENT_READ for t in p.text):
-        return p.text  # a line read with confidence is text, however bright the card around it
-    if sum(ch.isalnum() for t in p.text for ch in t.text) < STRAY_TEXT_CHARS:
+    if q is None or not q.problems or any(t.score >= CONFIDENT_READ for t in lines):
+        return lines  # a line read with confidence is text, however bright the card around it
+    if sum(ch.isalnum() for t in lines for ch in t.text) < STRAY_TEXT_CHARS:
         return []
-    return p.text
+    return lines
+
+
+def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> list[str]:
+    """Findings lines for what the question names but the camera did not find.
+
+    A small model reads a missing detection as an absence ("No, there is no bed"), or fills it
+    with a guess ("The animal is a dog"). The detector misses things and knows only 80 kinds,
+    so these lines say what was not found and what to say instead.
+    """
+    if not has_detector:
+        return []
+    found = {o.label for o in p.objects or []} | {spoken(o.label) for o in p.objects or []}
+    out = []
+    if m := FAMILY_QUESTION.search(question):
+        family = m.group(1).lower()
+        if not FAMILIES[family] & found:
+            out.append(f'Answer "I can\'t tell what {family} this is: the camera recognised no {family}."')
+    words = re.sub(r"[^a-z ]", " ", question.lower()).split()
+    named = {k for k in KNOWN - PEOPLE_WORDS - {"person"} if _names(words, k)}
+    named -= {k for k in named if any(k != o and k in o for o in named)}  # "glass" inside "wine glass"
+    missing = sorted(k for k in named if k not in found)
+    if (m := HOW_MANY.search(question)) and not out:
+        kinds = sorted(KNOWN - PEOPLE_WORDS - {"person"}, key=len, reverse=True)  # "hot dog" before "dog"
+        counted = next((k for k in kinds if _names(m.group(1).lower().split(), k)), None)
+        if counted and counted not in found:
+            out.append(f'Answer "I did not find any {plural(counted)}, but the camera can miss things."')
+    elif missing and not out:
+        things = " or ".join(f"{article(k)} {k}" for k in missing)
+        if found:  # what was found may still answer ("a cup", asked about a table)
+            out.append(f"Not found: {things}. The detector can miss things: say you did not find it, not that there is none.")
+        else:
+            out.append(f'Answer "I did not find {things}, but the camera can miss things."')
+    if STATE_QUESTION.search(question.strip()) and not out:
+        out.append('Answer "I can\'t tell: the camera cannot see whether things are on, off, open or closed."')
+    return out
+
+
+def _names(words: list[str], kind: str) -> bool:
+    """The question's words name this kind (singular or plural)."""
+    text = " " + " ".join(words) + " "
+    return f" {kind} " in text or f" {plural(kind)} " in text
 
 
 KNOWN = {spoken(label) for label in COCO80} | set(COCO80)

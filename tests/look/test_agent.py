@@ -11,7 +11,7 @@ from oculi.llm.messages import TextDelta
 from oculi.look import LookAgent, LookAnswer, LookSettings, Perceived
 from oculi.look.prompt import build_messages, findings
 from oculi.vision.frame import Frame
-from oculi.vision.perception.types import Perception, Quality, TextLine
+from oculi.vision.perception.types import Detection, Perception, Quality, TextLine
 from tests.vision.conftest import text_image
 
 
@@ -101,3 +101,23 @@ def test_no_one_is_an_answer_not_a_limit() -> None:
     empty = Perception(300, 100, quality=Quality(120.0, 500.0, 0.0), objects=[])
     text = findings(empty, True, question="How many people are in front of me?")
     assert "People in view: none" in text and "cannot tell" not in text
+
+
+def test_what_the_question_names_but_the_camera_did_not_find_is_not_called_absent() -> None:
+    """A missed detection is "I did not find…", never "there is no…"; a family with no member
+    found ("what animal…") and on/off states are honest limits, not guesses."""
+    good = Quality(120.0, 500.0, 0.0)
+    nothing = Perception(300, 200, quality=good, objects=[])
+    assert 'Answer "I did not find a couch, but the camera can miss things."' in findings(nothing, True, question="Is there a couch here?")
+    assert 'Answer "I did not find any couches' in findings(nothing, True, question="How many couches are in the hall?")
+    assert "I can't tell what animal this is" in findings(nothing, True, question="Which animal is that?")
+    assert "whether things are on, off" in findings(nothing, True, question="Is the heater switched off?")
+    cup = Perception(300, 200, quality=good, objects=[Detection("cup", 0.8, (10, 10, 60, 60))])
+    asked = findings(cup, True, question="How many cups are on the sofa?")
+    assert "did not find" not in asked  # the counted kind was found; the sofa is only where
+    soft = findings(cup, True, question="Is there a couch here?")
+    assert "Not found: a couch" in soft and 'Answer "' not in soft  # the cup may still answer
+    dog = Perception(300, 200, quality=good, objects=[Detection("dog", 0.8, (10, 10, 200, 190))])
+    assert "cannot tell" not in findings(dog, True, question="Which animal is that?")
+    specks = [TextLine(c, 0.7, (0, 0, 5, 5)) for c in "0QO"]
+    assert "Text: none" in findings(Perception(300, 200, quality=good, text=specks), True, question="What is this?")

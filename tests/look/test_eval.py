@@ -75,7 +75,10 @@ def test_quality_items_need_the_real_reason() -> None:
 @pytest.mark.slow
 @pytest.mark.default_model
 @pytest.mark.eval
-def test_vizwiz_questions(default_engine, perceiver, vizwiz: Path) -> None:
+@pytest.mark.parametrize("which", ["default_perceiver", "perceiver"], ids=["yolov3-tiny", "yolox-added"])
+def test_vizwiz_questions(which: str, request: pytest.FixtureRequest, default_engine, vizwiz: Path) -> None:
+    """On the default install (YOLOv3-tiny) and with YOLOX-Nano added from ../shared."""
+    perceiver = request.getfixturevalue(which)
     report = run_eval(LookAgent(default_engine, perceiver), vizwiz / "images", load_questions(QUESTIONS))
     for i in report.items:
         print(f"{'PASS' if i.passed else 'FAIL'} {i.kind:7} {i.image} {i.question!r} -> {i.answer!r}")
