@@ -9,9 +9,11 @@ the reason in front of it, it says "I can't read it" and passes on the advice.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+
 from oculi.llm.messages import ChatMessage
 from oculi.vision.perception.objects import COCO80
-from oculi.vision.perception.scene import article, group_objects, plural, spoken
+from oculi.vision.perception.scene import article, group_objects, place, plural, spoken
 from oculi.vision.perception.types import Perception, TextLine
 
 SYSTEM = (
@@ -27,8 +29,10 @@ SYSTEM = (
     "- If asked to translate, translate the text that was read into the language asked for.\n"
     "- If the findings do not contain what is asked, say so plainly in your own words, with the "
     "reason and the advice given in the findings.\n"
-    "- Never describe colours, brands, states or things that are not in the findings: say what "
-    "was found and that you cannot tell more.\n"
+    "- Never describe brands, states or things that are not in the findings, nor colours unless "
+    "a Colours line names them: say what was found and that you cannot tell more.\n"
+    "- Speak to the wearer about the scene itself; never mention the findings, the "
+    "detector or the pipeline.\n"
     "- Keep the answer to one to three short sentences, spoken style, no lists, no markdown."
 )
 
@@ -46,6 +50,7 @@ WITH_DETECTOR = (
     "furniture, kitchen things, electronics), with where they are (left, middle, right; close = "
     "fills much of the view); it can miss things."
 )
+COLOUR_QUESTION = re.compile(r"\bcolou?rs?\b", re.IGNORECASE)
 HOW_MANY = re.compile(r"\bhow many (\w+(?: \w+)?)", re.IGNORECASE)
 ASKS_ABOUT_PEOPLE = re.compile(r"\b(people|person|persons|anyone|anybody|someone|somebody|who|faces?)\b", re.IGNORECASE)
 PEOPLE_WORDS = {"people", "persons", "person", "faces", "face", "men", "women", "kids", "children", "humans"}
@@ -59,6 +64,7 @@ FAMILIES = {
     "food": {"banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake"},
     "fruit": {"banana", "apple", "orange"},
 }
+FAMILY_PLURALS = {"animals": "animal", "vehicles": "vehicle", "fruits": "fruit", "fruit": "fruit", "food": "food"}
 FAMILY_QUESTION = re.compile(r"\b(?:what|which) (?:kind of |sort of |type of )?(animal|vehicle|food|fruit)s?\b", re.IGNORECASE)
 STATE_QUESTION = re.compile(
     r"\b(?:is|are) (?:the|it|this|that|they|these|those)\b.*\b(on|off|open|closed|shut|switched|running|"
@@ -97,6 +103,10 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
     groups = group_objects(p.objects, p.width, p.height)
     if has_detector:
         out.append(f"Objects: {'; '.join(g.phrase() for g in groups[:8]) or 'none'}.")
+    if COLOUR_QUESTION.search(question) and (colours := colour_line(p)):
+        out.append(colours)
+    if count := count_line(question, p, has_detector):
+        out.append(count)
     if p.classes:
         out.append(f"Main thing (classifier guess): {p.classes[0].label}.")
     if caption:
@@ -120,12 +130,46 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
     return "\n".join(out)
 
 
+def colour_line(p: Perception, limit: int = 6) -> str:
+    """'Colours: person (left): clothes blue and black; tie (middle): blue; middle of the view: grey.'"""
+    parts = []
+    for o in sorted(p.objects or [], key=lambda o: -o.score)[:limit]:
+        if o.colours:
+            what = "clothes " if o.label == "person" else ""
+            parts.append(f"{spoken(o.label)} ({place(o.box, p.width)}): {what}{' and '.join(o.colours)}")
+    if p.centre_colours:
+        parts.append(f"middle of the view: {' and '.join(p.centre_colours)}")
+    return f"Colours: {'; '.join(parts)}." if parts else ""
+
+
+def count_line(question: str, p: Perception, has_detector: bool) -> str:
+    """'Buses found: 1.' for "how many buses…?" when some were found; for a family ("how many
+    animals?"), the found kinds of it ('Animals found: 2 (dog, horse).'). A bare count beside
+    the people count keeps a small model from answering one with the other."""
+    m = HOW_MANY.search(question)
+    if not m or not has_detector:
+        return ""
+    word = m.group(1).lower().split()[0]
+    found = [o for o in p.objects or [] if o.label != "person"]
+    if family := FAMILY_PLURALS.get(word):
+        kinds = [spoken(o.label) for o in found if o.label in FAMILIES[family]]
+        return f"{plural(family).capitalize()} found: {len(kinds)} ({', '.join(sorted(kinds))})." if kinds else ""
+    kinds_ = sorted(KNOWN - PEOPLE_WORDS - {"person"}, key=len, reverse=True)
+    counted = next((k for k in kinds_ if _names(m.group(1).lower().split(), k)), None)
+    n = sum(1 for o in found if counted in (o.label, spoken(o.label)))
+    return f"{plural(counted).capitalize()} found: {n}." if counted and n else ""
+
+
 def readable_text(p: Perception) -> list[TextLine]:
     """The lines worth quoting. On a poor frame a few stray characters (a "7" read from glare)
     are noise: quoting them would describe an unreadable photo. On any frame, a line of a single
     character read without confidence, when there are several, is texture the reader took for
     letters ("0", "Q", "O" on a bedspread): quoting those invents a label. One such line alone
-    may be a real number on a sign, and stays."""
+    may be a real number on a sign, and stays. A line with no letter or digit at all ("®",
+    "★★★") is a mark, not words to read out."""
+    marks = [t for t in p.text if not any(ch.isalnum() for ch in t.text)]
+    if marks:
+        p = replace(p, text=[t for t in p.text if t not in marks])
     specks = [t for t in p.text if t.score < CONFIDENT_READ and sum(ch.isalnum() for ch in t.text) <= 1]
     lines = [t for t in p.text if t not in specks] if len(specks) >= STRAY_SPECKS else p.text
     q = p.quality
@@ -158,7 +202,10 @@ def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> lis
     if (m := HOW_MANY.search(question)) and not out:
         kinds = sorted(KNOWN - PEOPLE_WORDS - {"person"}, key=len, reverse=True)  # "hot dog" before "dog"
         counted = next((k for k in kinds if _names(m.group(1).lower().split(), k)), None)
-        if counted and counted not in found:
+        family = FAMILY_PLURALS.get(m.group(1).lower().split()[0])
+        if family and not FAMILIES[family] & found:
+            out.append(f'Answer "I did not find any {plural(family)}, but the camera can miss things."')
+        elif counted and counted not in found:
             out.append(f'Answer "I did not find any {plural(counted)}, but the camera can miss things."')
     elif missing and not out:
         things = " or ".join(f"{article(k)} {k}" for k in missing)
@@ -186,7 +233,7 @@ def unknown_count_target(question: str, has_detector: bool) -> str | None:
     if not m:
         return None
     words = m.group(1).lower().split()
-    if words[0] in PEOPLE_WORDS:
+    if words[0] in PEOPLE_WORDS or (has_detector and words[0] in FAMILY_PLURALS):
         return None
     known = {plural(k) for k in KNOWN} | KNOWN if has_detector else set()
     if words[0] in known or " ".join(words) in known:

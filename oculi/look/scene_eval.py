@@ -11,7 +11,8 @@ Stricter than substring matching on purpose, so the score can fail:
 Photos are named by source: `aria:0` (a frame of the Aria recording in ../shared),
 `skimage:NAME` (a photo shipped in the scikit-image wheel), `vizwiz:NAME` and
 `wheel:DIST==VERSION:MEMBER` (a photo inside another registry wheel, fetched once with
-`pip download` and checked against the set's `photo_sha256`). Any of them may end in `:dark`
+`pip download` and checked against the set's `photo_sha256`) and `sdist:DIST==VERSION:MEMBER`
+(the same from a package's source archive). Any of them may end in `:dark`
 or `:blur` (the same photo made too dark or blurred).
 
 An item with `or_limit` also passes when the answer honestly says it cannot tell (what is
@@ -166,7 +167,7 @@ EFFECTS = ("dark", "blur")
 
 
 def load_image(spec: str, shared: Path, photo_sha256: dict[str, str] | None = None) -> np.ndarray:
-    """`aria:0`, `skimage:NAME`, `vizwiz:NAME`, `wheel:DIST==VERSION:MEMBER`, each optionally
+    """`aria:0`, `skimage:NAME`, `vizwiz:NAME`, `wheel:`/`sdist:DIST==VERSION:MEMBER`, each optionally
     followed by `:dark` or `:blur` -> RGB array."""
     import cv2
 
@@ -202,43 +203,64 @@ def _load_source(spec: str, shared: Path, sha256: str | None) -> np.ndarray:
         from oculi.vision.decode import decode_image_file
 
         return decode_image_file(shared / "data" / "vizwiz_captions" / "images" / rest)
-    if kind == "wheel":
+    if kind in ("wheel", "sdist"):
         from oculi.vision.decode import decode_image_bytes
 
         requirement, _, member = rest.partition(":")
-        return decode_image_bytes(wheel_member(requirement, member, sha256))
+        return decode_image_bytes(package_member(kind, requirement, member, sha256))
     raise ValueError(f"unknown photo source {spec!r}")
 
 
 def wheel_member(requirement: str, member: str, sha256: str | None) -> bytes:
-    """One file from a registry wheel (`matplotlib==3.11.2`), downloaded once into the user's
-    cache with pip and checked against the set's hash, so a photo can never change under a
-    frozen question."""
+    """One file from a registry wheel (`matplotlib==3.11.2`); see `package_member`."""
+    return package_member("wheel", requirement, member, sha256)
+
+
+def package_member(kind: str, requirement: str, member: str, sha256: str | None) -> bytes:
+    """One file from a registry package: its wheel (`kind="wheel"`) or its source archive
+    (`kind="sdist"`, for photos only the source release ships). Downloaded once into the
+    user's cache with pip and checked against the set's hash, so a photo can never change
+    under a frozen question."""
     import hashlib
     import subprocess
     import sys
+    import tarfile
     import zipfile
 
     import platformdirs
 
-    cache = Path(platformdirs.user_cache_dir("oculi")) / "scene-wheels"
+    cache = Path(platformdirs.user_cache_dir("oculi")) / ("scene-wheels" if kind == "wheel" else "scene-sdists")
     name = requirement.split("==")[0].replace("-", "_").lower()
+    suffixes = (".whl",) if kind == "wheel" else (".tar.gz", ".zip")
 
     def find() -> Path | None:
-        return next((w for w in sorted(cache.glob("*.whl")) if w.name.lower().startswith(name + "-")), None)
+        return next((f for f in sorted(cache.glob("*")) if f.name.endswith(suffixes) and _dist_of(f.name) == name), None)
 
-    wheel = find()
-    if wheel is None:
+    archive = find()
+    if archive is None:
         cache.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(cache), requirement]
+        only = "--only-binary=:all:" if kind == "wheel" else "--no-binary=:all:"
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", only, "-q", "-d", str(cache), requirement]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        wheel = find()
-        if wheel is None:
+        archive = find()
+        if archive is None:
             raise FileNotFoundError(f"could not download {requirement}: {done.stderr.strip()[-300:]}")
-    data = zipfile.ZipFile(wheel).read(member)
+    if archive.name.endswith((".whl", ".zip")):
+        data = zipfile.ZipFile(archive).read(member)
+    else:
+        with tarfile.open(archive) as tar:
+            handle = tar.extractfile(member)
+            if handle is None:
+                raise FileNotFoundError(f"{member} is not a file in {archive.name}")
+            data = handle.read()
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise ValueError(f"{member} in {wheel.name} does not match its pinned sha256")
+        raise ValueError(f"{member} in {archive.name} does not match its pinned sha256")
     return data
+
+
+def _dist_of(filename: str) -> str:
+    """`face_recognition-1.3.0.tar.gz` / `scikit_learn-1.9.1-cp311-….whl` -> normalised name."""
+    return re.split(r"-\d", filename, maxsplit=1)[0].replace("-", "_").replace(".", "_").lower()
 
 
 def run_scenes(

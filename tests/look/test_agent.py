@@ -121,3 +121,34 @@ def test_what_the_question_names_but_the_camera_did_not_find_is_not_called_absen
     assert "cannot tell" not in findings(dog, True, question="Which animal is that?")
     specks = [TextLine(c, 0.7, (0, 0, 5, 5)) for c in "0QO"]
     assert "Text: none" in findings(Perception(300, 200, quality=good, text=specks), True, question="What is this?")
+
+
+def test_colour_questions_get_the_colours_of_what_was_found() -> None:
+    """Colours are named only when asked about, per detection (a person's clothes) and for the middle of the view."""
+    objs = [Detection("person", 0.9, (0, 0, 100, 300), ("blue", "black")), Detection("tie", 0.6, (40, 80, 60, 160), ("red",))]
+    p = Perception(300, 300, quality=Quality(120.0, 500.0, 0.0), objects=objs, centre_colours=("white",))
+    text = findings(p, True, question="What colour is his tie?")
+    assert "Colours: person (left): clothes blue and black; tie (left): red; middle of the view: white." in text
+    assert "Colours" not in findings(p, True, question="What is he wearing?")
+    assert "colours unless a Colours line names them" in (build_messages("What colour?", p, True)[0].content or "")
+
+
+def test_how_many_states_the_count_found_and_counts_families() -> None:
+    good = Quality(120.0, 500.0, 0.0)
+    objs = [Detection("person", 0.9, (0, 0, 50, 90)), Detection("person", 0.8, (60, 0, 90, 90)),
+            Detection("bus", 0.7, (0, 0, 300, 100)), Detection("dog", 0.8, (0, 50, 40, 90)), Detection("horse", 0.8, (200, 10, 290, 90))]
+    p = Perception(300, 100, quality=good, objects=objs)
+    assert "Buses found: 1." in findings(p, True, question="How many buses are there?")
+    animals = findings(p, True, question="How many animals are in front of me?")
+    assert "Animals found: 2 (dog, horse)." in animals and "cannot count" not in animals
+    empty = findings(Perception(300, 100, quality=good, objects=[]), True, question="How many animals are there?")
+    assert 'I did not find any animals, but the camera can miss things' in empty
+
+
+def test_lines_without_letters_or_digits_are_marks_not_text() -> None:
+    marks = [TextLine("®", 0.9, (0, 0, 5, 5)), TextLine("★★★", 0.85, (0, 10, 5, 15))]
+    p = Perception(10, 10, quality=Quality(120.0, 500.0, 0.0), text=marks)
+    text = findings(p, True, question="What does the badge say?")
+    assert "®" not in text and "★" not in text and "I can't read it" in text
+    p.text.append(TextLine("EXIT", 0.97, (0, 20, 5, 25)))
+    assert '"EXIT"' in findings(p, True, question="What does the badge say?")

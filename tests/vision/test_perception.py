@@ -50,6 +50,40 @@ def test_ocr_on_a_large_frame_reports_full_resolution_boxes(ocr: OcrStep) -> Non
         assert 1200 <= t.box[0] < t.box[2] <= 2100 and 1000 <= t.box[1] < t.box[3] <= 1400, t.box
 
 
+def test_an_unsure_line_is_read_again_the_other_way_up(ocr: OcrStep) -> None:
+    """A label upside down: the retry reads the turned crop and keeps the surer reading."""
+    upside_down = np.ascontiguousarray(text_image(["WINDOWS SEVEN"], size=(700, 120))[::-1, ::-1])
+    bgr = np.ascontiguousarray(upside_down[:, :, ::-1])
+    quad = [[20.0, 10.0], [690.0, 10.0], [690.0, 110.0], [20.0, 110.0]]
+    fixed = ocr._retry_upside_down(bgr, [(quad, "N3A3S SMOQNIM", 0.4)])
+    assert _norm(fixed[0][1]) == "WINDOWSSEVEN" and fixed[0][2] > 0.8
+    sure = [(quad, "KEEP", 0.95)]
+    assert ocr._retry_upside_down(bgr, sure) == sure  # confident lines are not read twice
+
+
+def test_colours_are_named_from_the_pixels_inside_a_box() -> None:
+    from oculi.vision.perception.colour import ColourStep, colour_names, inner_region
+    from oculi.vision.perception.types import Detection, Perception
+
+    def solid(rgb: tuple[int, int, int]) -> np.ndarray:
+        return np.full((20, 20, 3), rgb, np.uint8)
+
+    named = {c: colour_names(solid(c)) for c in [(20, 60, 200), (10, 10, 10), (240, 240, 240), (200, 30, 30), (30, 160, 40), (30, 40, 90)]}
+    assert list(named.values()) == [("blue",), ("black",), ("white",), ("red",), ("green",), ("dark blue",)]
+    half = np.concatenate([solid((200, 30, 30)), solid((240, 240, 240))], axis=1)
+    assert set(colour_names(half)) == {"red", "white"}
+    # a person's colour comes from the clothes band, not the head above it or the floor below
+    img = np.full((300, 200, 3), 128, np.uint8)
+    img[0:90] = (230, 180, 150)  # face
+    img[90:210] = (20, 60, 200)  # coat
+    img[210:] = (10, 10, 10)  # trousers
+    assert inner_region((0, 0, 200, 300), "person") == (50, 90, 150, 210)
+    result = Perception(200, 300, objects=[Detection("person", 0.9, (0, 0, 200, 300))])
+    ColourStep().run(img, result)
+    assert result.objects is not None and result.objects[0].colours == ("blue",)
+    assert result.centre_colours == ("blue",)
+
+
 def test_reading_order_rows_then_columns() -> None:
     right = TextLine("right", 0.9, (400, 12, 500, 40))
     left = TextLine("left", 0.9, (10, 10, 100, 38))
@@ -154,7 +188,7 @@ def test_pipeline_without_detector_and_annotation(astronaut: np.ndarray, tmp_pat
     p = perceiver.perceive(big)
     assert p.objects is None and p.quality is not None and not p.errors
     assert len(p.faces) == 1 and p.faces[0].box[2] > 1000  # in full-size pixels
-    assert set(p.timings) == {"quality", "ocr", "codes", "faces"}
+    assert set(p.timings) == {"quality", "ocr", "codes", "faces", "colours"}
     out = annotate(big, p)
     assert out.shape == big.shape and not np.array_equal(out, big)
     assert FaceStep().detect(out) == []

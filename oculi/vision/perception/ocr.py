@@ -8,6 +8,10 @@ The text detector looks at the frame scaled down to `ocr_max_side` (it finds lin
 at 960 px and takes half the time of a 1296 px glasses frame), while each line is read from
 the full-resolution crop, so small print keeps its detail. rapidocr's own size limit cannot
 do this: in 1.4.4 its "max" mode ignores the configured side and picks 960/1500/2000 itself.
+
+A line read without confidence is read again both ways up: rapidocr's angle classifier often
+misses a label held upside down (a disc on the floor read "LSmopuiM"), and the reader is
+surer of the right way up.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ class OcrStep:
 
     def read(self, image: np.ndarray) -> list[TextLine]:
         bgr = np.ascontiguousarray(image[:, :, ::-1])
-        raw = self._detect_small_read_full(bgr)
+        raw = self._retry_upside_down(bgr, self._detect_small_read_full(bgr))
         lines = []
         for quad, text, score in raw or []:
             pts = np.asarray(quad, dtype=float)
@@ -75,8 +79,27 @@ class OcrStep:
         rec, _ = ocr.text_rec(crops, False)
         return [(box.tolist(), text, score) for box, (text, score, *_rest) in zip(boxes, rec)]
 
+    def _retry_upside_down(self, bgr: np.ndarray, raw: list) -> list:
+        """Unsure lines re-read from their crop as it is and turned half round; the surest reading wins."""
+        weak = [i for i, (_quad, _text, score) in enumerate(raw) if float(score) < UNSURE_LINE]
+        if not weak:
+            return raw
+        quads = np.asarray([raw[i][0] for i in weak], dtype=np.float32)
+        crops = self._ocr.get_crop_img_list(bgr, quads)
+        both = [c for crop in crops for c in (crop, cv2.rotate(crop, cv2.ROTATE_180))]
+        rec, _ = self._ocr.text_rec(both, False)
+        out = list(raw)
+        for k, i in enumerate(weak):
+            readings = [(float(raw[i][2]), raw[i][1])] + [(float(r[1]), r[0]) for r in rec[2 * k : 2 * k + 2]]
+            score, text = max(readings, key=lambda r: r[0])
+            out[i] = (raw[i][0], text, score)
+        return out
+
     def run(self, image: np.ndarray, result: Perception) -> None:
         result.text = self.read(image)
+
+
+UNSURE_LINE = 0.9  # lines read with less confidence than this are read again, turned half round
 
 
 def reading_order(lines: list[TextLine]) -> list[TextLine]:

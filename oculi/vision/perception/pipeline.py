@@ -17,6 +17,7 @@ import numpy as np
 from oculi.errors import OculiError
 from oculi.models.store import ModelStore
 from oculi.vision.perception.codes import CodeStep
+from oculi.vision.perception.colour import ColourStep
 from oculi.vision.perception.darknet import DarknetDetector
 from oculi.vision.perception.faces import FaceStep
 from oculi.vision.perception.objects import YoloxDetector
@@ -77,8 +78,8 @@ def build_perceiver(
     detector: PerceptionStep | None = None,
     faces: PerceptionStep | None = None,
 ) -> Perceiver:
-    """OCR, codes, faces, then the best installed object detector (or the one given), then
-    the quality check, which judges blur where the other steps found detail."""
+    """OCR, codes, faces, then the best installed object detector (or the one given), the
+    colours of what it found, then the quality check, which judges blur where the other steps found detail."""
     if faces is None:
         try:
             faces = FaceStep.for_counting(threads=settings.threads)
@@ -89,6 +90,7 @@ def build_perceiver(
         detector = find_detector(settings, store)
     if detector is not None:
         steps.append(detector)
+    steps.append(ColourStep())
     if store is not None:
         classifier = find_classifier(settings, store)
         if classifier is not None:

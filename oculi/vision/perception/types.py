@@ -35,6 +35,7 @@ class Detection:
     label: str
     score: float
     box: Box
+    colours: tuple[str, ...] = ()  # named by the colour step ("blue", "white"), most of the box first
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Perception:
     objects: list[Detection] | None = None
     classes: list[Detection] | None = None  # an image classifier's best guess (whole frame), when one is added
     caption: str | None = None  # from a vision-language model, when one is installed
+    centre_colours: tuple[str, ...] = ()  # the colours in the middle of the view
     timings: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # step -> message (a step failed)
 
