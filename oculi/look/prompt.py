@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from oculi.llm.messages import ChatMessage
 from oculi.vision.perception.objects import COCO80
-from oculi.vision.perception.scene import article, group_objects, place, plural, spoken
+from oculi.vision.perception.scene import article, count_people, group_objects, place, plural, spoken
 from oculi.vision.perception.types import Perception, TextLine
 
 SYSTEM = (
@@ -94,10 +94,9 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         out.append("Text: none.")
     if p.codes:
         out.append("Codes: " + "; ".join(f'{c.kind} "{c.text}"' for c in p.codes))
-    persons = sum(1 for o in p.objects or [] if o.label == "person")
-    n_people = max(len(p.faces), persons)
+    n_people = count_people(p.objects, p.faces)
     if n_people:
-        out.append(f"People in view: {n_people} ({len(p.faces)} face(s)" + (f", {persons} person(s)" if has_detector else "") + ").")
+        out.append(f"People in view: {n_people}.")
     else:
         out.append("People in view: none.")
     groups = group_objects(p.objects, p.width, p.height)
@@ -209,10 +208,9 @@ def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> lis
             out.append(f'Answer "I did not find any {plural(counted)}, but the camera can miss things."')
     elif missing and not out:
         things = " or ".join(f"{article(k)} {k}" for k in missing)
-        if found:  # what was found may still answer ("a cup", asked about a table)
-            out.append(f"Not found: {things}. The detector can miss things: say you did not find it, not that there is none.")
-        else:
-            out.append(f'Answer "I did not find {things}, but the camera can miss things."')
+        said = f'"I did not find {things}, but the camera can miss things."'
+        # what was found may still answer ("a cup", asked what is on a table): a template, not an order
+        out.append(f"Not found: {things}. If the answer needs it, say {said}" if found else f"Answer {said}")
     if STATE_QUESTION.search(question.strip()) and not out:
         out.append('Answer "I can\'t tell: the camera cannot see whether things are on, off, open or closed."')
     return out

@@ -116,7 +116,7 @@ def test_what_the_question_names_but_the_camera_did_not_find_is_not_called_absen
     asked = findings(cup, True, question="How many cups are on the sofa?")
     assert "did not find" not in asked  # the counted kind was found; the sofa is only where
     soft = findings(cup, True, question="Is there a couch here?")
-    assert "Not found: a couch" in soft and 'Answer "' not in soft  # the cup may still answer
+    assert "Not found: a couch. If the answer needs it, say \"I did not find a couch" in soft and 'Answer "' not in soft  # the cup may still answer
     dog = Perception(300, 200, quality=good, objects=[Detection("dog", 0.8, (10, 10, 200, 190))])
     assert "cannot tell" not in findings(dog, True, question="Which animal is that?")
     specks = [TextLine(c, 0.7, (0, 0, 5, 5)) for c in "0QO"]
@@ -152,3 +152,16 @@ def test_lines_without_letters_or_digits_are_marks_not_text() -> None:
     assert "®" not in text and "★" not in text and "I can't read it" in text
     p.text.append(TextLine("EXIT", 0.97, (0, 20, 5, 25)))
     assert '"EXIT"' in findings(p, True, question="What does the badge say?")
+
+
+def test_people_are_sure_person_boxes_plus_faces_outside_them() -> None:
+    """An unsure second box on one person does not make two people; a face alone does make one."""
+    from oculi.vision.perception.types import Face
+
+    good = Quality(120.0, 500.0, 0.0)
+    one = Perception(400, 400, quality=good, faces=[Face((60, 20, 100, 60))],
+                     objects=[Detection("person", 0.9, (40, 0, 200, 400)), Detection("person", 0.4, (300, 100, 320, 140))])
+    assert "People in view: 1." in findings(one, True, question="How many people are here?")
+    two = Perception(400, 400, quality=good, faces=[Face((60, 20, 100, 60)), Face((300, 20, 340, 60))],
+                     objects=[Detection("person", 0.9, (40, 0, 200, 400))])
+    assert "People in view: 2." in findings(two, True, question="How many people are here?")

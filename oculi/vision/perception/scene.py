@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from oculi.vision.perception.types import Box, Detection
+from oculi.vision.perception.types import Box, Detection, Face
 
 # COCO names that nobody says aloud
 SPOKEN = {
@@ -32,6 +32,7 @@ IRREGULAR = {
     "broccoli": "broccoli",
 }
 CLOSE_FRACTION = 0.2
+SURE_PERSON = 0.5  # a person box surer than this is a person; below, only a face makes it one
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,21 @@ def group_objects(
 def objects_caption(objects: Iterable[Detection] | None, width: int, height: int, limit: int = 6) -> str:
     """'a cup in the middle, 2 chairs on the left and right' ('' when nothing was named)."""
     return ", ".join(g.sentence() for g in group_objects(objects, width, height)[:limit])
+
+
+def count_people(objects: Iterable[Detection] | None, faces: Iterable[Face]) -> int:
+    """People in view: the detector's sure person boxes, plus faces outside all of them.
+
+    Neither count alone is right. Faces miss people seen from behind or far away; the small
+    default detector adds unsure second boxes on one person (a seated player's arm, a sign in
+    the distance), so the larger of the two over-counts. A face inside a sure person box is
+    that person; a face anywhere else is one more.
+    """
+    sure = [o.box for o in objects or [] if o.label == "person" and o.score >= SURE_PERSON]
+    return len(sure) + sum(1 for f in faces if not any(_mostly_inside(f.box, b) for b in sure))
+
+
+def _mostly_inside(inner: Box, outer: Box) -> bool:
+    w = max(0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
+    h = max(0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
+    return w * h >= 0.5 * max(1, (inner[2] - inner[0]) * (inner[3] - inner[1]))
