@@ -43,19 +43,29 @@ TEXT_QUESTION = re.compile(
 TRANSLATE = re.compile(r"\btranslat|\bin (english|french|spanish|german|italian|portuguese|chinese|japanese)\b", re.IGNORECASE)
 
 
-MAX_LINES = 40
+MAX_LINES = 16  # a page has far more lines than a spoken answer needs; each costs prefill time
+MAX_TEXT_CHARS = 900  # ...and so do long lines: ~250 tokens of quoted text at most
+STOPWORDS = set(
+    "the a an is are was were what which who whom this that these those it its of on in at to for from with "
+    "and or does do did say says said read me my i you your there here please can could would tell".split()
+)
+HEADING_QUESTION = re.compile(r"\b(title|headline|heading|called|name)\b", re.IGNORECASE)
+NUMBER_QUESTION = re.compile(r"\b(number|phone|price|cost|how much|how many|when|time|date|year)\b", re.IGNORECASE)
 NO_DETECTOR = "No object detector is installed: objects cannot be named, only text, codes and faces."
 WITH_DETECTOR = (
     "An object detector names only the 80 everyday kinds it knows (people, animals, vehicles, "
     "furniture, kitchen things, electronics), with where they are (left, middle, right; close = "
     "fills much of the view); it can miss things."
 )
+# who someone is, not whether someone is there ("who is in front of me?" asks the latter)
+IDENTITY_QUESTION = re.compile(r"\bwho(?:'s| is| are)(?: this| that| these| those| he| she| they| it)\b", re.IGNORECASE)
 COLOUR_QUESTION = re.compile(r"\bcolou?rs?\b", re.IGNORECASE)
 HOW_MANY = re.compile(r"\bhow many (\w+(?: \w+)?)", re.IGNORECASE)
 ASKS_ABOUT_PEOPLE = re.compile(r"\b(people|person|persons|anyone|anybody|someone|somebody|who|faces?)\b", re.IGNORECASE)
 PEOPLE_WORDS = {"people", "persons", "person", "faces", "face", "men", "women", "kids", "children", "humans"}
 STRAY_TEXT_CHARS = 6  # on a poor frame, fewer letters and digits than this are noise, not text
 CONFIDENT_READ = 0.95  # ...unless the reader was this sure of a line (a short sign on a white card)
+READABLE_MEDIAN = 0.85  # on a poor frame, lines read this surely (the median line) are text, not guesses
 STRAY_SPECKS = 3  # this many unsure one-character lines in a frame are texture, not text
 # Kinds a question may ask for by their family ("what animal is this?"), from the detector's 80.
 FAMILIES = {
@@ -88,8 +98,10 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
     if "ocr" in p.errors:
         out.append("Text: the text reader failed on this picture.")
     elif text:
-        lines = "\n".join(f'"{t.text}"' for t in text[:MAX_LINES])
-        out.append(f"Text:\n{lines}")
+        shown = lines_for(question, text)
+        quoted = "\n".join(f'"{t.text}"' for t in shown)
+        head = "Text:" if len(shown) == len(text) else f"Text ({len(shown)} of {len(text)} lines, those that fit the question):"
+        out.append(f"{head}\n{quoted}")
     else:
         out.append("Text: none.")
     if p.codes:
@@ -117,15 +129,17 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
     elif not caption and not poor:
         unknown = unknown_count_target(question, has_detector)
         limits = [] if text or p.codes else asked_but_not_found(question, p, has_detector)
-        if limits:
+        if IDENTITY_QUESTION.search(question):
+            out.append('Answer "I can\'t tell who that is: I don\'t recognise people."')
+        elif limits:
             out.extend(limits)
         elif unknown:
-            out.append(f"{unknown.capitalize()} are not among the kinds the detector knows: say you cannot count them.")
+            out.append(f'Answer "I can\'t count {unknown}: the camera does not recognise them."')
         elif (
             has_detector and not text and not p.codes and not groups and not n_people and not p.classes
             and not ASKS_ABOUT_PEOPLE.search(question)  # "no one" is an answer, not a limit
         ):
-            out.append("Nothing the camera knows was found: say you cannot tell what this is.")
+            out.append('Answer "I can\'t tell what this is: the camera recognised nothing it knows."')
     return "\n".join(out)
 
 
@@ -159,24 +173,70 @@ def count_line(question: str, p: Perception, has_detector: bool) -> str:
     return f"{plural(counted).capitalize()} found: {n}." if counted and n else ""
 
 
+def lines_for(question: str, lines: list[TextLine]) -> list[TextLine]:
+    """The lines worth quoting for this question, in reading order.
+
+    A page or a screen holds dozens of lines; quoting all of them costs seconds before the
+    first word and buries the one asked about (a phone number at the bottom of a flyer). So
+    past `MAX_LINES` lines (or `MAX_TEXT_CHARS` characters), lines are ranked: words of the
+    question they contain, the tallest lines (headings) for "title"/"name" questions, digits
+    for number questions, the first or last lines for "top"/"bottom"; the best are kept.
+    """
+    if len(lines) <= MAX_LINES and sum(len(t.text) for t in lines) <= MAX_TEXT_CHARS:
+        return lines
+    q = question.lower()
+    words = {w for w in re.findall(r"[a-z0-9]+", q) if w not in STOPWORDS and len(w) >= 3}
+    heights = sorted((t.box[3] - t.box[1] for t in lines), reverse=True)
+    tall = heights[min(2, len(heights) - 1)]
+    heading = bool(HEADING_QUESTION.search(q))
+    numbers = bool(NUMBER_QUESTION.search(q))
+    n = len(lines)
+
+    def score(i: int, t: TextLine) -> float:
+        text = t.text.lower()
+        s = 2.0 * sum(1 for w in words if w in text)
+        s += (3.0 if heading else 1.0) * (t.box[3] - t.box[1] >= tall)
+        s += 2.0 * (numbers and any(ch.isdigit() for ch in text))
+        s += 3.0 * (bool(re.search(r"\b(bottom|end|last|below)\b", q)) and i >= n - 3)
+        s += 3.0 * (bool(re.search(r"\b(top|first|above)\b", q)) and i < 3)
+        return s
+
+    ranked = sorted(range(n), key=lambda i: (-score(i, lines[i]), i))
+    keep: list[int] = []
+    chars = 0
+    for i in ranked:
+        if len(keep) >= MAX_LINES or (keep and chars + len(lines[i].text) > MAX_TEXT_CHARS):
+            continue
+        keep.append(i)
+        chars += len(lines[i].text)
+    return [lines[i] for i in sorted(keep)]
+
+
 def readable_text(p: Perception) -> list[TextLine]:
     """The lines worth quoting. On a poor frame a few stray characters (a "7" read from glare)
     are noise: quoting them would describe an unreadable photo. On any frame, a line of a single
     character read without confidence, when there are several, is texture the reader took for
     letters ("0", "Q", "O" on a bedspread): quoting those invents a label. One such line alone
-    may be a real number on a sign, and stays. A line with no letter or digit at all ("®",
-    "★★★") is a mark, not words to read out."""
+    may be a real number on a sign, and stays. On a poor frame where most lines were read
+    unsure (the median below `READABLE_MEDIAN`), even a confident one among them is a guess
+    from a blurred page. A line with no letter or digit at all ("®", "★★★") is a mark, not
+    words to read out."""
     marks = [t for t in p.text if not any(ch.isalnum() for ch in t.text)]
     if marks:
         p = replace(p, text=[t for t in p.text if t not in marks])
     specks = [t for t in p.text if t.score < CONFIDENT_READ and sum(ch.isalnum() for ch in t.text) <= 1]
     lines = [t for t in p.text if t not in specks] if len(specks) >= STRAY_SPECKS else p.text
     q = p.quality
-    if q is None or not q.problems or any(t.score >= CONFIDENT_READ for t in lines):
-        return lines  # a line read with confidence is text, however bright the card around it
-    if sum(ch.isalnum() for t in lines for ch in t.text) < STRAY_TEXT_CHARS:
-        return []
+    if q is None or not q.problems or any(t.score >= CONFIDENT_READ for t in lines) and _median_score(lines) >= READABLE_MEDIAN:
+        return lines  # lines read with confidence are text, however bright the card around them
+    if _median_score(lines) < READABLE_MEDIAN or sum(ch.isalnum() for t in lines for ch in t.text) < STRAY_TEXT_CHARS:
+        return []  # mostly guesses from a blurred or dark page, or a few stray characters: unreadable
     return lines
+
+
+def _median_score(lines: list[TextLine]) -> float:
+    scores = sorted(t.score for t in lines)
+    return scores[len(scores) // 2] if scores else 0.0
 
 
 def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> list[str]:
@@ -245,7 +305,7 @@ def build_messages(
     user = f"{findings(p, has_detector, caption, question)}\nQuestion: {question.strip()}"
     if asks_about_text(question) and len(readable_text(p)) > 1 and not TRANSLATE.search(question):
         # Small models quote the first line and stop; naming the count makes them go on.
-        user += f"\nQuote all {min(len(p.text), MAX_LINES)} lines, in order."
+        user += f"\nQuote all {len(lines_for(question, readable_text(p)))} lines, in order."
     if TRANSLATE.search(question) and p.text:
         lang = _target_language(question)
         user += f"\nAnswer with each quoted text followed by its {lang} translation."

@@ -82,9 +82,9 @@ def test_findings_name_objects_with_counts_and_places() -> None:
     text = findings(p, has_detector=True, question="What is here?")
     assert "Objects: 2 chairs (left, right); cup (middle)." in text
     coins = findings(Perception(300, 100, quality=Quality(120.0, 500.0, 0.0), objects=[]), True, question="How many coins are there?")
-    assert "Coins are not among the kinds the detector knows" in coins
+    assert 'Answer "I can\'t count coins: the camera does not recognise them."' in coins
     nothing = findings(Perception(300, 100, quality=Quality(120.0, 500.0, 0.0), objects=[]), True, question="What is this?")
-    assert "say you cannot tell what this is" in nothing
+    assert "I can't tell what this is: the camera recognised nothing it knows" in nothing
 
 
 def test_stray_characters_on_a_poor_frame_are_not_quoted() -> None:
@@ -165,3 +165,37 @@ def test_people_are_sure_person_boxes_plus_faces_outside_them() -> None:
     two = Perception(400, 400, quality=good, faces=[Face((60, 20, 100, 60)), Face((300, 20, 340, 60))],
                      objects=[Detection("person", 0.9, (40, 0, 200, 400))])
     assert "People in view: 2." in findings(two, True, question="How many people are here?")
+
+
+def test_who_someone_is_is_never_guessed_but_who_is_there_is_answered() -> None:
+    p = Perception(300, 300, quality=Quality(120.0, 500.0, 0.0), objects=[Detection("person", 0.9, (0, 0, 100, 300))])
+    assert "I can't tell who that is: I don't recognise people." in findings(p, True, question="Who is this?")
+    assert "I can't tell who" in findings(p, True, question="Who are these people?")
+    assert "recognise people" not in findings(p, True, question="Who is in front of me?")
+
+
+def test_a_long_page_quotes_the_lines_that_fit_the_question() -> None:
+    """A flyer's 60 lines: the heading and the phone number at the bottom are kept, the body is not."""
+    from oculi.look.prompt import MAX_LINES, lines_for
+
+    body = [TextLine(f"feature {i} of the recorder works during playback", 0.97, (0, 100 + 20 * i, 500, 116 + 20 * i)) for i in range(60)]
+    heading = TextLine("The Pocket Synth", 0.99, (0, 0, 600, 60))
+    phone = TextLine("(555) 201-7788", 0.98, (0, 1400, 200, 1416))
+    page = [heading, *body, phone]
+    for question, wanted in (("What is the phone number at the bottom?", phone), ("What is the title?", heading)):
+        shown = lines_for(question, page)
+        assert wanted in shown and len(shown) <= MAX_LINES, question
+        assert shown == sorted(shown, key=page.index)  # still in reading order
+    p = Perception(600, 1500, quality=Quality(120.0, 500.0, 0.0), text=page)
+    assert f"Text ({len(lines_for('What does it say?', page))} of 62 lines" in findings(p, True, question="What does it say?")
+    short = page[:5]
+    assert lines_for("What does it say?", short) == short
+
+
+def test_a_blurred_page_read_mostly_unsure_is_not_quoted() -> None:
+    poor = Quality(130.0, 20.0, 0.0, ("blurred",), "hold still")
+    guesses = [TextLine(t, s, (0, 10 * i, 50, 10 * i + 8)) for i, (t, s) in enumerate([("ene linzen", 0.74), ("uien", 0.96), ("verer", 0.74), ("Caar eiJn", 0.66)])]
+    text = findings(Perception(100, 100, quality=poor, text=guesses), True, question="Read this to me.")
+    assert "uien" not in text and "I can't read it: hold still" in text
+    sure = [TextLine("EXIT", 0.99, (0, 0, 50, 8)), TextLine("ONLY", 0.97, (0, 10, 50, 18)), TextLine("l1", 0.6, (0, 20, 50, 28))]
+    assert '"EXIT"' in findings(Perception(100, 100, quality=poor, text=sure), True, question="Read this to me.")
