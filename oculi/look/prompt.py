@@ -127,7 +127,8 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         verb = "read it" if asks_about_text(question) else "see it well"
         out.append(f'Answer "I can\'t {verb}: {why}."')
     elif not caption and not poor:
-        unknown = unknown_count_target(question, has_detector)
+        # read text may answer what the detector cannot ("how many milligrams…" on a pack)
+        unknown = None if text or p.codes else unknown_count_target(question, has_detector)
         limits = [] if text or p.codes else asked_but_not_found(question, p, has_detector)
         if IDENTITY_QUESTION.search(question):
             out.append('Answer "I can\'t tell who that is: I don\'t recognise people."')
@@ -138,6 +139,7 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         elif (
             has_detector and not text and not p.codes and not groups and not n_people and not p.classes
             and not ASKS_ABOUT_PEOPLE.search(question)  # "no one" is an answer, not a limit
+            and not (COLOUR_QUESTION.search(question) and p.centre_colours)  # the colours line answers
         ):
             out.append('Answer "I can\'t tell what this is: the camera recognised nothing it knows."')
     return "\n".join(out)

@@ -199,3 +199,16 @@ def test_a_blurred_page_read_mostly_unsure_is_not_quoted() -> None:
     assert "uien" not in text and "I can't read it: hold still" in text
     sure = [TextLine("EXIT", 0.99, (0, 0, 50, 8)), TextLine("ONLY", 0.97, (0, 10, 50, 18)), TextLine("l1", 0.6, (0, 20, 50, 28))]
     assert '"EXIT"' in findings(Perception(100, 100, quality=poor, text=sure), True, question="Read this to me.")
+
+
+def test_read_text_may_answer_what_the_detector_cannot_count() -> None:
+    """'How many milligrams…' on a pack is answered from its text, not refused as uncountable."""
+    pack = Perception(300, 100, quality=Quality(120.0, 500.0, 0.0), objects=[], text=[TextLine("IBUPROFEN 200 mg", 0.98, (0, 0, 200, 30))])
+    text = findings(pack, True, question="How many milligrams is each tablet?")
+    assert '"IBUPROFEN 200 mg"' in text and "can't count" not in text
+
+
+def test_a_colour_question_about_an_unknown_thing_gets_the_colours_not_a_refusal() -> None:
+    cabin = Perception(300, 200, quality=Quality(120.0, 500.0, 0.0), objects=[], centre_colours=("red",))
+    text = findings(cabin, True, question="What colour is the house?")
+    assert "middle of the view: red" in text and "can't tell what this is" not in text

@@ -63,7 +63,7 @@ def test_an_unsure_line_is_read_again_the_other_way_up(ocr: OcrStep) -> None:
 
 def test_colours_are_named_from_the_pixels_inside_a_box() -> None:
     from oculi.vision.perception.colour import ColourStep, colour_names, inner_region
-    from oculi.vision.perception.types import Detection, Perception
+    from oculi.vision.perception.types import Detection, Face, Perception
 
     def solid(rgb: tuple[int, int, int]) -> np.ndarray:
         return np.full((20, 20, 3), rgb, np.uint8)
@@ -82,6 +82,12 @@ def test_colours_are_named_from_the_pixels_inside_a_box() -> None:
     ColourStep().run(img, result)
     assert result.objects is not None and result.objects[0].colours == ("blue",)
     assert result.centre_colours == ("blue",)
+    # a close-up: the face fills the clothes band, so the shirt below it is what is named
+    portrait = np.full((300, 200, 3), (20, 20, 20), np.uint8)
+    portrait[0:200] = (220, 120, 100)  # face and skin
+    close = Perception(200, 300, faces=[Face((40, 20, 160, 180))], objects=[Detection("person", 0.9, (0, 0, 200, 300))])
+    ColourStep().run(portrait, close)
+    assert close.objects is not None and close.objects[0].colours == ("black",)
 
 
 def test_reading_order_rows_then_columns() -> None:

@@ -8,8 +8,8 @@ the view (what a wearer points their head at).
 Pixels are classed in HSV by fixed, documented ranges (OpenCV's 0-179 hue): dark pixels are
 black, unsaturated ones white or grey, the rest by hue, with dim oranges and reds called
 brown. Only the inner part of a box is used, since its edges are mostly background; for a
-person, the band below the head where clothes are, so "what colour is her coat?" is answered
-from the coat, not the face or the wall behind. It is a plain rule, not a learnt model: it
+person, the band below the head where clothes are (below any face found in it), so "what
+colour is her coat?" is answered from the coat, not the face or the wall behind. It is a plain rule, not a learnt model: it
 names strong colours well and is unsure of dim, tinted light; shares below a quarter of the
 region are not named at all.
 """
@@ -21,7 +21,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from oculi.vision.perception.types import Box, Perception
+from oculi.vision.perception.types import Box, Detection, Perception
 
 # hue upper bounds (OpenCV hue is 0-179), checked in order; the wrap-around red is last
 HUES = ((8, "red"), (20, "orange"), (33, "yellow"), (85, "green"), (130, "blue"), (148, "purple"), (170, "pink"), (180, "red"))
@@ -69,6 +69,21 @@ def inner_region(box: Box, label: str) -> Box:
     return (x0 + w // 4, y0 + h // 4, x1 - w // 4, y1 - h // 4)
 
 
+def clothes_below_face(region: Box, detection: Detection, result: Perception) -> Box:
+    """A close-up portrait's person box is mostly face: its clothes start below the face found
+    in it, or the skin is named as the shirt's colour ("red")."""
+    if detection.label != "person":
+        return region
+    x0, y0, x1, y1 = region
+    for f in result.faces:
+        fx = (f.box[0] + f.box[2]) / 2
+        if x0 <= fx <= x1 and f.box[1] < y1 and f.box[3] > y0:  # a face inside the band
+            face_h = f.box[3] - f.box[1]
+            y0 = max(y0, f.box[3] + face_h // 4)  # start below the chin...
+            y1 = max(y1, min(detection.box[3], y0 + face_h))  # ...and look a face's height down
+    return (x0, min(y0, y1), x1, y1)  # empty when the face reaches the box's bottom: no clothes in view
+
+
 def crop(image: np.ndarray, box: Box) -> np.ndarray:
     h, w = image.shape[:2]
     x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
@@ -85,5 +100,6 @@ class ColourStep:
         result.centre_colours = colour_names(crop(image, (w // 3, h // 3, 2 * w // 3, 2 * h // 3)))
         if result.objects:
             result.objects = [
-                replace(o, colours=colour_names(crop(image, inner_region(o.box, o.label)))) for o in result.objects
+                replace(o, colours=colour_names(crop(image, clothes_below_face(inner_region(o.box, o.label), o, result))))
+                for o in result.objects
             ]
