@@ -169,8 +169,8 @@ def count_line(question: str, p: Perception, has_detector: bool) -> str:
     if family := FAMILY_PLURALS.get(word):
         kinds = [spoken(o.label) for o in found if o.label in FAMILIES[family]]
         return f"{plural(family).capitalize()} found: {len(kinds)} ({', '.join(sorted(kinds))})." if kinds else ""
-    kinds_ = sorted(KNOWN - PEOPLE_WORDS - {"person"}, key=len, reverse=True)
-    counted = next((k for k in kinds_ if _names(m.group(1).lower().split(), k)), None)
+    known = sorted(KNOWN - PEOPLE_WORDS - {"person"}, key=len, reverse=True)  # "hot dog" before "dog"
+    counted = next((k for k in known if _names(m.group(1).lower().split(), k)), None)
     n = sum(1 for o in found if counted in (o.label, spoken(o.label)))
     return f"{plural(counted).capitalize()} found: {n}." if counted and n else ""
 
@@ -229,7 +229,8 @@ def readable_text(p: Perception) -> list[TextLine]:
     specks = [t for t in p.text if t.score < CONFIDENT_READ and sum(ch.isalnum() for ch in t.text) <= 1]
     lines = [t for t in p.text if t not in specks] if len(specks) >= STRAY_SPECKS else p.text
     q = p.quality
-    if q is None or not q.problems or any(t.score >= CONFIDENT_READ for t in lines) and _median_score(lines) >= READABLE_MEDIAN:
+    sure = any(t.score >= CONFIDENT_READ for t in lines) and _median_score(lines) >= READABLE_MEDIAN
+    if q is None or not q.problems or sure:
         return lines  # lines read with confidence are text, however bright the card around them
     if _median_score(lines) < READABLE_MEDIAN or sum(ch.isalnum() for t in lines for ch in t.text) < STRAY_TEXT_CHARS:
         return []  # mostly guesses from a blurred or dark page, or a few stray characters: unreadable

@@ -9,9 +9,9 @@ Pixels are classed in HSV by fixed, documented ranges (OpenCV's 0-179 hue): dark
 black, unsaturated ones white or grey, the rest by hue, with dim oranges and reds called
 brown. Only the inner part of a box is used, since its edges are mostly background; for a
 person, the band below the head where clothes are (below any face found in it), so "what
-colour is her coat?" is answered from the coat, not the face or the wall behind. It is a plain rule, not a learnt model: it
-names strong colours well and is unsure of dim, tinted light; shares below a quarter of the
-region are not named at all.
+colour is her coat?" is answered from the coat, not the face or the wall behind. It is a
+plain rule, not a learnt model: it names strong colours well and is unsure of dim, tinted
+light; shares below a quarter of the region are not named at all.
 """
 
 from __future__ import annotations

@@ -79,7 +79,8 @@ def build_perceiver(
     faces: PerceptionStep | None = None,
 ) -> Perceiver:
     """OCR, codes, faces, then the best installed object detector (or the one given), the
-    colours of what it found, then the quality check, which judges blur where the other steps found detail."""
+    colours of what it found, then the quality check, which judges blur where the other
+    steps found detail."""
     if faces is None:
         try:
             faces = FaceStep.for_counting(threads=settings.threads)
