@@ -152,6 +152,7 @@ def colour_line(p: Perception, limit: int = 6) -> str:
         if o.colours:
             what = "clothes " if o.label == "person" else ""
             parts.append(f"{spoken(o.label)} ({place(o.box, p.width)}): {what}{' and '.join(o.colours)}")
+    parts += [f"person ({place(f.box, p.width)}): clothes {' and '.join(f.clothes)}" for f in p.faces if f.clothes]
     if p.centre_colours:
         parts.append(f"middle of the view: {' and '.join(p.centre_colours)}")
     return f"Colours: {'; '.join(parts)}." if parts else ""

@@ -130,6 +130,10 @@ def test_colour_questions_get_the_colours_of_what_was_found() -> None:
     text = findings(p, True, question="What colour is his tie?")
     assert "Colours: person (left): clothes blue and black; tie (left): red; middle of the view: white." in text
     assert "Colours" not in findings(p, True, question="What is he wearing?")
+    from oculi.vision.perception.types import Face
+
+    portrait = Perception(300, 300, quality=Quality(120.0, 500.0, 0.0), objects=[], faces=[Face((100, 20, 200, 150), 0.9, ("black",))], centre_colours=("red",))
+    assert "Colours: person (middle): clothes black; middle of the view: red." in findings(portrait, True, question="What colour is his shirt?")
     assert "colours unless a Colours line names them" in (build_messages("What colour?", p, True)[0].content or "")
 
 

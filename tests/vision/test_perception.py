@@ -88,6 +88,10 @@ def test_colours_are_named_from_the_pixels_inside_a_box() -> None:
     close = Perception(200, 300, faces=[Face((40, 20, 160, 180))], objects=[Detection("person", 0.9, (0, 0, 200, 300))])
     ColourStep().run(portrait, close)
     assert close.objects is not None and close.objects[0].colours == ("black",)
+    # the detector saw only the face: the shirt below it is still named, not the skin
+    alone = Perception(200, 300, faces=[Face((60, 40, 140, 180))], objects=[])
+    ColourStep().run(portrait, alone)
+    assert alone.faces[0].clothes == ("black",) and alone.centre_colours == ("red",)
 
 
 def test_reading_order_rows_then_columns() -> None:

@@ -114,10 +114,11 @@ def count_people(objects: Iterable[Detection] | None, faces: Iterable[Face]) -> 
     that person; a face anywhere else is one more.
     """
     sure = [o.box for o in objects or [] if o.label == "person" and o.score >= SURE_PERSON]
-    return len(sure) + sum(1 for f in faces if not any(_mostly_inside(f.box, b) for b in sure))
+    return len(sure) + sum(1 for f in faces if not any(mostly_inside(f.box, b) for b in sure))
 
 
-def _mostly_inside(inner: Box, outer: Box) -> bool:
+def mostly_inside(inner: Box, outer: Box) -> bool:
+    """At least half of `inner` lies within `outer`."""
     w = max(0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
     h = max(0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
     return w * h >= 0.5 * max(1, (inner[2] - inner[0]) * (inner[3] - inner[1]))

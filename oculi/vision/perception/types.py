@@ -28,6 +28,7 @@ class Code:
 class Face:
     box: Box
     score: float = 1.0  # the detector's confidence
+    clothes: tuple[str, ...] = ()  # colours below the face, for a face no person box holds
 
 
 @dataclass(frozen=True)
