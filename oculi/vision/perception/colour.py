@@ -1,4 +1,4 @@
-"""Colour names for what was found: "what colour is his tie?", "which is the blue jacket?".
+"""Colour names for what was found: "which colour is the scarf?", "is that jacket blue?".
 
 A detector says "tie" and "person" but nothing about colour, and a text-only LLM asked
 "what colour…?" can only guess. This step names the one or two colours a person would use
@@ -21,7 +21,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from oculi.vision.perception.scene import SURE_PERSON, mostly_inside
+from oculi.vision.perception.scene import lone_faces
 from oculi.vision.perception.types import Box, Detection, Face, Perception
 
 # hue upper bounds (OpenCV hue is 0-179), checked in order; the wrap-around red is last
@@ -85,13 +85,10 @@ def clothes_below_face(region: Box, detection: Detection, result: Perception) ->
     return (x0, min(y0, y1), x1, y1)  # empty when the face reaches the box's bottom: no clothes in view
 
 
-def clothes_of_lone_face(image: np.ndarray, face: Face, result: Perception) -> Face:
+def clothes_below(image: np.ndarray, face: Face) -> Face:
     """A face no sure person box holds (a close-up: the detector saw only a face) gets the
-    colours of the band below it, where the shirt is, so "what colour is his shirt?" is not
-    answered with the colour of his skin."""
-    people = [o.box for o in result.objects or [] if o.label == "person" and o.score >= SURE_PERSON]
-    if any(mostly_inside(face.box, b) for b in people):
-        return face
+    colours of the band below it, where the shirt is, so a question about the wearer's top
+    is not answered with the colour of the skin."""
     x0, y0, x1, y1 = face.box
     w, h = x1 - x0, y1 - y0
     below = (x0 - w // 2, y1 + h // 4, x1 + w // 2, y1 + h // 4 + h)
@@ -112,7 +109,8 @@ class ColourStep:
     def run(self, image: np.ndarray, result: Perception) -> None:
         h, w = image.shape[:2]
         result.centre_colours = colour_names(crop(image, (w // 3, h // 3, 2 * w // 3, 2 * h // 3)))
-        result.faces = [clothes_of_lone_face(image, f, result) for f in result.faces]
+        lone = lone_faces(result.objects, result.faces)
+        result.faces = [clothes_below(image, f) if f in lone else f for f in result.faces]
         if result.objects:
             result.objects = [
                 replace(o, colours=colour_names(crop(image, clothes_below_face(inner_region(o.box, o.label), o, result))))

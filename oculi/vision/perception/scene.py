@@ -113,8 +113,17 @@ def count_people(objects: Iterable[Detection] | None, faces: Iterable[Face]) -> 
     the distance), so the larger of the two over-counts. A face inside a sure person box is
     that person; a face anywhere else is one more.
     """
-    sure = [o.box for o in objects or [] if o.label == "person" and o.score >= SURE_PERSON]
-    return len(sure) + sum(1 for f in faces if not any(mostly_inside(f.box, b) for b in sure))
+    return len(sure_people(objects)) + len(lone_faces(objects, faces))
+
+
+def sure_people(objects: Iterable[Detection] | None) -> list[Box]:
+    return [o.box for o in objects or [] if o.label == "person" and o.score >= SURE_PERSON]
+
+
+def lone_faces(objects: Iterable[Detection] | None, faces: Iterable[Face]) -> list[Face]:
+    """Faces no sure person box holds: each is one more person (a close-up, a face in a crowd)."""
+    sure = sure_people(objects)
+    return [f for f in faces if not any(mostly_inside(f.box, b) for b in sure)]
 
 
 def mostly_inside(inner: Box, outer: Box) -> bool:
