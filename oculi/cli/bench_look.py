@@ -45,7 +45,7 @@ def bench_look(
     from oculi.vision.perception import build_perceiver
     from oculi.vision.vlm import load_vlm
 
-    if not images.is_dir():
+    if not scenes and not images.is_dir():  # the scene set brings its own photos
         raise OculiError(f"no photo folder at {images}", hint="pass --images FOLDER", code="file_not_found")
     settings = load_settings()
     if threads:
@@ -57,8 +57,9 @@ def bench_look(
         store = default_store()
         agent = LookAgent(engine, build_perceiver(vs, store=store), vlm=load_vlm(vs, store, settings.llm.threads))
         agent.warm_up()  # as a session does at start: the look rules are read once
-        bench.run(agent, images, model=model_id, threads=settings.llm.threads, question=question, limit=1,
-                  max_tokens=4)  # warm-up: first ONNX runs allocate
+        if not scenes:  # the scene bench warms up on its own first photo
+            bench.run(agent, images, model=model_id, threads=settings.llm.threads, question=question, limit=1,
+                      max_tokens=4)  # warm-up: first ONNX runs allocate
     if scenes:
         _bench_scenes(agent, scene_file, SHARED, model_id, settings.llm.threads, limit, max_tokens, out)
         return
@@ -101,11 +102,14 @@ def _bench_scenes(agent, scene_file: Path, shared: Path, model_id: str, threads:
     if not scene_file.is_file():
         raise OculiError(f"no scene set at {scene_file}", hint="pass --scene-file FILE", code="file_not_found")
     questions = load_scenes(scene_file)[:limit]
+    hashes = load_photo_hashes(scene_file)
+    agent.settings.max_tokens = 4
+    run_scenes(agent, questions[:1], shared, photo_sha256=hashes)  # warm-up: first ONNX runs allocate
     agent.settings.max_tokens = max_tokens
     with err_console.status(f"benchmarking {len(questions)} scene questions…") as status:
         done: list[object] = []
         report = run_scenes(
-            agent, questions, shared, photo_sha256=load_photo_hashes(scene_file),
+            agent, questions, shared, photo_sha256=hashes,
             progress=lambda r: (done.append(r), status.update(f"benchmarking scene questions: {len(done)}/{len(questions)}")),
         )
     t = Table(title=f"oculi bench look --scenes — {model_id}, {threads} threads, detector "

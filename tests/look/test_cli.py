@@ -83,3 +83,22 @@ def test_bench_look(tmp_path: Path, tiny_model_path: Path) -> None:
         assert data["medians"][k] > 0
     assert set(data["photos"][0]["steps"]) >= {"quality", "ocr", "codes", "faces"}
     assert "median time to first token" in result.output
+
+
+@pytest.mark.slow
+def test_bench_look_scenes_needs_no_photo_folder(tmp_path: Path, tiny_model_path: Path) -> None:
+    """A fresh install without ../shared: the scene set brings its own photos, warm-up included."""
+    pytest.importorskip("skimage")
+    scenes = tmp_path / "scenes.json"
+    scenes.write_text(json.dumps({"questions": [
+        {"id": "cup", "image": "skimage:coffee.png", "category": "objects", "group": "objects",
+         "question": "What is on the table?", "expect": ["cup"]},
+    ]}))
+    out = tmp_path / "scenes-bench.json"
+    result = CliRunner().invoke(_app(), [
+        "bench-look", "--scenes", "--scene-file", str(scenes), "--images", str(tmp_path / "absent"),
+        "--model", TINY, "--max-tokens", "8", "--out", str(out),
+    ])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert [r["id"] for r in data["results"]] == ["cup"] and data["first_token_p50_s"] > 0
