@@ -138,7 +138,8 @@ def _bench_scenes(agent, scene_file: Path, shared: Path, model_id: str, threads:
         "first_token_p50_s": p50, "first_token_p95_s": p95, "target_met": met,
         "results": [{"id": r.q.id, "group": r.q.group, "category": r.q.category, "question": r.q.question,
                      "answer": r.answer, "passed": r.passed, "first_token_s": r.first_token_s,
-                     "perception_s": r.perception_s, "objects_s": r.objects_s, "total_s": r.total_s}
+                     "perception_s": r.perception_s, "objects_s": r.objects_s, "total_s": r.total_s,
+                     "findings": r.findings}
                     for r in report.results],
     }, indent=2))
     err_console.print(f"[dim]written {out}[/]")

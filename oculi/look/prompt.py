@@ -93,7 +93,7 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
     q = p.quality
     poor = q is not None and bool(q.problems)
     if q is not None:
-        out.append("Picture: POOR." if poor else "Picture: good.")
+        out.append(f"Picture: POOR ({', '.join(q.problems)})." if poor else "Picture: good.")
     text = readable_text(p)
     if "ocr" in p.errors:
         out.append("Text: the text reader failed on this picture.")
@@ -126,9 +126,12 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         why = q.advice if poor and q is not None else "no text is in view; point the camera at the text"
         verb = "read it" if asks_about_text(question) else "see it well"
         out.append(f'Answer "I can\'t {verb}: {why}."')
+    elif poor and not caption and not asks_about_text(question) and q is not None:
+        # what a detector finds in a dark or blurred frame is a guess; the wearer needs the reason first
+        out.append(f'Answer "I can\'t see it well: {q.advice}." and then say what was found.')
     elif not caption and not poor:
         # read text may answer what the detector cannot ("how many milligrams…" on a pack)
-        unknown = None if text or p.codes else unknown_count_target(question, has_detector)
+        unknown = None if counts_in_text(text) or p.codes else unknown_count_target(question, has_detector)
         limits = [] if text or p.codes else asked_but_not_found(question, p, has_detector)
         if IDENTITY_QUESTION.search(question):
             out.append('Answer "I can\'t tell who that is: I don\'t recognise people."')
@@ -136,6 +139,8 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
             out.extend(limits)
         elif unknown:
             out.append(f'Answer "I can\'t count {unknown}: the camera does not recognise them."')
+        elif not text and (thing := unrecognisable_thing(question, has_detector)):
+            out.append(f'Answer "I can\'t tell: the camera does not recognise {thing}."')
         elif (
             has_detector and not text and not p.codes and not groups and not n_people and not p.classes
             and not ASKS_ABOUT_PEOPLE.search(question)  # "no one" is an answer, not a limit
@@ -276,6 +281,49 @@ def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> lis
     if STATE_QUESTION.search(question.strip()) and not out:
         out.append('Answer "I can\'t tell: the camera cannot see whether things are on, off, open or closed."')
     return out
+
+
+def counts_in_text(lines: list[TextLine]) -> bool:
+    """Read text that may answer a count: a number with words beside it ("28" and "Tablets",
+    "500 mg"). A lone digit read off a pattern ("8") says nothing about how many there are."""
+    letters = sum(1 for t in lines for ch in t.text if ch.isalpha())
+    return letters >= 3 and any(ch.isdigit() for t in lines for ch in t.text)
+
+
+# Other names people use for kinds the detector knows (or families of them): asking for these
+# is not asking for something unrecognisable.
+ALIASES = {
+    "kitten", "kitty", "puppy", "mug", "sofa", "motorbike", "bike", "mobile", "smartphone", "plane", "aeroplane",
+    "television", "monitor", "computer", "plant", "bag", "lorry", "ship", "glass", "drink", "jeep", "van", "pet",
+    "animal", "vehicle", "food", "fruit", "table", "phone", "ball", "screen",
+}
+THING_QUESTION = re.compile(
+    r"\b(wearing|holding|carrying|is there|are there|do you see|can you see)"
+    r"(?: a| an| any| some)? ([a-z]+)\b",
+    re.IGNORECASE,
+)
+VAGUE = {"thing", "things", "something", "anything", "anyone", "anybody", "someone", "somebody", "one", "it", "this",
+         "that", "here", "there", "text", "writing", "words", "sign", "label", "light", "room", "picture", "photo",
+         "view", "much", "many", "he", "she", "they", "i", "me", "you", "on", "in", "at", "around", "his", "her"}
+
+
+def unrecognisable_thing(question: str, has_detector: bool) -> str | None:
+    """'sunglasses' for "is anyone wearing sunglasses?": a thing the question asks about that is
+    none of the detector's kinds. A small model answers such questions from nothing ("No one
+    is wearing them"); the honest answer is that the camera cannot tell."""
+    m = THING_QUESTION.search(question)
+    if not m or not has_detector:
+        return None
+    word = m.group(2).lower()
+    singular = word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+    worn = m.group(1).lower() == "wearing"  # "glasses" worn are not drinking glasses
+    if word in VAGUE or word in PEOPLE_WORDS or {word, singular} & (KNOWN | set(FAMILY_PLURALS)):
+        return None
+    if not worn and any(word in (a, plural(a)) for a in ALIASES):
+        return None
+    if any(_names([w], k) for w in (word, singular) for k in KNOWN):
+        return None
+    return word
 
 
 def counted_kind(words: str) -> str | None:

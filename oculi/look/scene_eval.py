@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from oculi.look.agent import LookAgent
+from oculi.look.prompt import findings
 from oculi.vision.frame import Frame
 
 NUMBER_WORDS = {
@@ -74,6 +75,7 @@ class SceneResult:
     perception_s: float
     objects_s: float
     total_s: float
+    findings: str = ""  # what the LLM read about the photo: why an answer went wrong
 
 
 @dataclass
@@ -293,6 +295,7 @@ def run_scenes(
                 perception_s=t["perception"],
                 objects_s=t.get("perception.objects", 0.0),
                 total_s=t["total"],
+                findings=findings(ans.perception, agent.perceiver.has_objects, ans.caption, q.question),
             )
         )
         progress(results[-1])

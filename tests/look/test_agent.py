@@ -169,6 +169,38 @@ def test_people_are_sure_person_boxes_plus_faces_outside_them() -> None:
     two = Perception(400, 400, quality=good, faces=[Face((60, 20, 100, 60)), Face((300, 20, 340, 60))],
                      objects=[Detection("person", 0.9, (40, 0, 200, 400))])
     assert "People in view: 2." in findings(two, True, question="How many people are here?")
+    # two people close together in one sure box: each face is a person; a faceless box is one more
+    huddle = Perception(400, 400, quality=good, faces=[Face((60, 20, 100, 60)), Face((140, 20, 180, 60))],
+                        objects=[Detection("person", 0.9, (40, 0, 200, 400)), Detection("person", 0.8, (250, 0, 390, 400))])
+    assert "People in view: 3." in findings(huddle, True, question="How many people are here?")
+
+
+def test_things_the_detector_does_not_know_get_an_honest_limit() -> None:
+    """"Is anyone wearing sunglasses?" is not answered "no one is": the camera cannot see them."""
+    good = Quality(120.0, 500.0, 0.0)
+    people = Perception(400, 400, quality=good, objects=[Detection("person", 0.9, (40, 0, 200, 400))])
+    assert 'Answer "I can\'t tell: the camera does not recognise sunglasses."' in findings(people, True, question="Is anyone wearing sunglasses?")
+    for known in ("Is she wearing a tie?", "Is there a glass on the table?", "Is there a kitten?", "Is anyone here?"):
+        assert "does not recognise" not in findings(people, True, question=known), known
+
+
+def test_a_lone_digit_does_not_count_what_the_camera_cannot_see() -> None:
+    """A "8" read off a pattern does not answer "how many kiwis"; "28" beside "Tablets" may."""
+    good = Quality(120.0, 500.0, 0.0)
+    stray = Perception(300, 200, quality=good, objects=[], text=[TextLine("8", 0.9, (0, 0, 9, 9))])
+    assert "I can't count kiwis" in findings(stray, True, question="How many kiwis are there?")
+    pack = Perception(300, 200, quality=good, objects=[], text=[TextLine("Tablets", 0.99, (0, 0, 90, 9)), TextLine("28", 1.0, (0, 20, 9, 29))])
+    assert "I can't count" not in findings(pack, True, question="How many tablets are in the pack?")
+
+
+def test_a_poor_frame_gives_its_reason_before_what_was_found() -> None:
+    """On a dark frame, a cup and a confidently read word are mentioned after the reason, not as the answer."""
+    dark = Quality(20.0, 500.0, 0.0, ("dark",), "it is too dark: turn on a light")
+    p = Perception(300, 200, quality=dark, objects=[Detection("cup", 0.8, (10, 10, 60, 60))],
+                   text=[TextLine("github", 0.99, (0, 0, 90, 9))])
+    text = findings(p, True, question="What is on the desk?")
+    assert "Picture: POOR (dark)." in text and 'Answer "I can\'t see it well: it is too dark: turn on a light."' in text
+    assert "see it well" not in findings(p, True, question="What does it say?")  # confident text is still read
 
 
 def test_who_someone_is_is_never_guessed_but_who_is_there_is_answered() -> None:

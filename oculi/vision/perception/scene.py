@@ -106,14 +106,23 @@ def objects_caption(objects: Iterable[Detection] | None, width: int, height: int
 
 
 def count_people(objects: Iterable[Detection] | None, faces: Iterable[Face]) -> int:
-    """People in view: the detector's sure person boxes, plus faces outside all of them.
+    """People in view: every face, plus the detector's sure person boxes that hold no face.
 
     Neither count alone is right. Faces miss people seen from behind or far away; the small
     default detector adds unsure second boxes on one person (a seated player's arm, a sign in
-    the distance), so the larger of the two over-counts. A face inside a sure person box is
-    that person; a face anywhere else is one more.
+    the distance), so the larger of the two over-counts. One box may also hold two faces, when
+    two people stand close and the detector drew one box round both: each face is a person, so
+    a face is given to the smallest sure box holding it, and only boxes left without a face
+    count on their own.
     """
-    return len(sure_people(objects)) + len(lone_faces(objects, faces))
+    faces = list(faces)
+    sure = sure_people(objects)
+    holders = set()
+    for f in faces:
+        around = [b for b in sure if mostly_inside(f.box, b)]
+        if around:
+            holders.add(min(around, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])))
+    return len(faces) + sum(1 for b in sure if b not in holders)
 
 
 def sure_people(objects: Iterable[Detection] | None) -> list[Box]:
