@@ -132,15 +132,22 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
     elif not caption and not poor:
         # read text may answer what the detector cannot ("how many milligrams…" on a pack)
         unknown = None if counts_in_text(text) or p.codes else unknown_count_target(question, has_detector)
-        limits = [] if text or p.codes else asked_but_not_found(question, p, has_detector)
+        limits = [] if has_words(text) or p.codes else asked_but_not_found(question, p, has_detector)
+        thing = unrecognisable_thing(question, has_detector)
+        place_unknown = unrecognised_place(question, p, has_detector)
         if IDENTITY_QUESTION.search(question):
             out.append('Answer "I can\'t tell who that is: I don\'t recognise people."')
         elif limits:
             out.extend(limits)
         elif unknown:
             out.append(f'Answer "I can\'t count {unknown}: the camera does not recognise them."')
-        elif not text and (thing := unrecognisable_thing(question, has_detector)):
+        elif thing and not any(thing in t.text.lower() for t in text):
             out.append(f'Answer "I can\'t tell: the camera does not recognise {thing}."')
+        elif place_unknown and groups:
+            # "what is on the desk?": the desk is not a kind the detector knows, so a small model
+            # calls it empty; what was found there is the answer
+            things = ", ".join(g.sentence() for g in groups[:4])
+            out.append(f'The {place_unknown} itself was not recognised. Answer "I can see {things}."')
         elif (
             has_detector and not text and not p.codes and not groups and not n_people and not p.classes
             and not ASKS_ABOUT_PEOPLE.search(question)  # "no one" is an answer, not a limit
@@ -281,6 +288,30 @@ def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> lis
     if STATE_QUESTION.search(question.strip()) and not out:
         out.append('Answer "I can\'t tell: the camera cannot see whether things are on, off, open or closed."')
     return out
+
+
+def has_words(lines: list[TextLine]) -> bool:
+    """Read text that may answer a question about things: a few letters, not a lone "8" or "0000"."""
+    return sum(1 for t in lines for ch in t.text if ch.isalpha()) >= 3
+
+
+PLACE_QUESTION = re.compile(
+    r"\bwhat(?:'s| is| are)? (?:lying |standing |sitting )?(?:on|in|under|inside|next to|beside|behind|in front of) "
+    r"(?:the|my|this|that|his|her|their) ([a-z]+)\b",
+    re.IGNORECASE,
+)
+
+
+def unrecognised_place(question: str, p: Perception, has_detector: bool) -> str | None:
+    """'desk' for "what is on the desk?" when no desk was recognised (the detector knows no desks)."""
+    m = PLACE_QUESTION.search(question)
+    if not m or not has_detector:
+        return None
+    word = m.group(1).lower()
+    found = {spoken(o.label) for o in p.objects or []} | {o.label for o in p.objects or []}
+    if word in VAGUE or word in found or word in PEOPLE_WORDS or word in {"him", "me", "them", "us"}:
+        return None
+    return word
 
 
 def counts_in_text(lines: list[TextLine]) -> bool:

@@ -248,3 +248,14 @@ def test_a_colour_question_about_an_unknown_thing_gets_the_colours_not_a_refusal
     cabin = Perception(300, 200, quality=Quality(120.0, 500.0, 0.0), objects=[], centre_colours=("red",))
     text = findings(cabin, True, question="What colour is the house?")
     assert "middle of the view: red" in text and "can't tell what this is" not in text
+
+
+def test_what_is_on_an_unrecognised_place_is_answered_with_what_was_found() -> None:
+    """"What is on the desk?" with no desk recognised is not "the desk is empty": the found things are said."""
+    good = Quality(120.0, 500.0, 0.0)
+    p = Perception(300, 200, quality=good, objects=[Detection("cup", 0.9, (120, 40, 180, 90))], text=[TextLine("8", 0.9, (0, 0, 9, 9))])
+    text = findings(p, True, question="What is on the desk?")
+    assert 'The desk itself was not recognised. Answer "I can see a cup in the middle."' in text
+    assert "not recognised" not in findings(p, True, question="What is in the cup?")
+    fruit = Perception(300, 200, quality=good, objects=[Detection("donut", 0.5, (0, 0, 90, 90))], text=[TextLine("8", 0.9, (0, 0, 9, 9))])
+    assert "I can't tell what fruit this is" in findings(fruit, True, question="What fruit is this?")  # a stray "8" does not answer it
