@@ -58,7 +58,7 @@ WITH_DETECTOR = (
     "fills much of the view); it can miss things."
 )
 # who someone is, not whether anyone is there (the question "is anybody here?" asks that)
-IDENTITY_QUESTION = re.compile(r"\bwho(?:'s| is| are)(?: this| that| these| those| he| she| they| it)\b", re.IGNORECASE)
+IDENTITY_QUESTION = re.compile(r"\bwho(?:'s| is| are| was| were)(?: this| that| these| those| he| she| they| it| the)\b", re.IGNORECASE)
 COLOUR_QUESTION = re.compile(r"\bcolou?rs?\b", re.IGNORECASE)
 HOW_MANY = re.compile(r"\bhow many (\w+(?: \w+)?)", re.IGNORECASE)
 ASKS_ABOUT_PEOPLE = re.compile(r"\b(people|person|persons|anyone|anybody|someone|somebody|who|faces?)\b", re.IGNORECASE)

@@ -29,6 +29,9 @@ class VisionSettings(BaseModel):
         description="model id of a vision-language model (GGUF + mmproj); unset: any one installed",
     )
     dark_luma: float = Field(45.0, description="mean luminance (0-255) below which a frame is dark")
+    dark_highlight_luma: float = Field(
+        100.0, description="...unless its brightest twentieth is above this (a lit subject on a black background)"
+    )
     bright_luma: float = Field(215.0, description="mean luminance above which it is over-exposed")
     clipped_fraction: float = Field(0.45, description="share of near-white pixels that means glare")
     min_contrast: float = Field(

@@ -207,6 +207,8 @@ def test_who_someone_is_is_never_guessed_but_who_is_there_is_answered() -> None:
     p = Perception(300, 300, quality=Quality(120.0, 500.0, 0.0), objects=[Detection("person", 0.9, (0, 0, 100, 300))])
     assert "I can't tell who that is: I don't recognise people." in findings(p, True, question="Who is this?")
     assert "I can't tell who" in findings(p, True, question="Who are these people?")
+    assert "I can't tell who" in findings(p, True, question="Who's the man in the suit?")
+    assert "I can't tell who" in findings(p, True, question="Who are the two people here?")
     assert "recognise people" not in findings(p, True, question="Who is in front of me?")
 
 

@@ -144,6 +144,11 @@ def test_quality_flags_dark_bright_and_blur() -> None:
     dark = (sharp * 0.08).astype(np.uint8)
     q = assess(dark, SETTINGS)
     assert q.problems == ("dark",) and "light" in q.advice
+    # a lit subject on a black background: a dark mean, but well exposed where it matters
+    spotlit = np.zeros_like(sharp)
+    h, w = sharp.shape[:2]
+    spotlit[h // 3 : h // 3 + h // 4, w // 3 : w // 3 + w // 4] = sharp[h // 3 : h // 3 + h // 4, w // 3 : w // 3 + w // 4]
+    assert "dark" not in assess(spotlit, SETTINGS).problems
     bright = np.full_like(sharp, 252)
     assert "over-exposed" in assess(bright, SETTINGS).problems
     blurred = cv2.GaussianBlur(sharp, (0, 0), 8)

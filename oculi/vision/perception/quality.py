@@ -66,7 +66,8 @@ def assess(image: np.ndarray, settings: VisionSettings, regions: Iterable[Box] =
     exposure = max(min(1.0, brightness / MID_GREY), settings.dark_luma / MID_GREY)
     sharpness = sharpness_where_detailed(grey, boxes) / exposure**2
     problems: list[str] = []
-    if brightness < settings.dark_luma:
+    # a dark mean alone is not a dark frame: a lit parrot on a black background is well exposed
+    if brightness < settings.dark_luma and float(np.percentile(grey, 95)) < settings.dark_highlight_luma:
         problems.append("dark")
     contrast = float(grey.std())
     # bright alone is fine (a white page); bright with the detail washed out is glare
