@@ -4,6 +4,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# llama.cpp is compiled for this CPU (-march=native), but not for its AMX tiles: in some virtual
+# machines (seen in a Firecracker guest) the CPU reports AMX while loading a tile configuration
+# faults, and every generation crashed. AMX only speeds up int8/bf16 batches on big Xeons.
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+export CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
 
 .PHONY: run test eval install install-test browser bench clean-venv
 
