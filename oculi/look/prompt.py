@@ -75,7 +75,10 @@ FAMILIES = {
     "fruit": {"banana", "apple", "orange"},
 }
 FAMILY_PLURALS = {"animals": "animal", "vehicles": "vehicle", "fruits": "fruit", "fruit": "fruit", "food": "food"}
-FAMILY_QUESTION = re.compile(r"\b(?:what|which) (?:kind of |sort of |type of )?(animal|vehicle|food|fruit)s?\b", re.IGNORECASE)
+FAMILY_QUESTION = re.compile(
+    r"\b(?:what|which) (?:kind of |sort of |type of )?(animal|vehicle|food|fruit|creature|beast|pet)s?\b", re.IGNORECASE
+)
+FAMILY_SYNONYMS = {"creature": "animal", "beast": "animal", "pet": "animal"}
 STATE_QUESTION = re.compile(
     r"\b(?:is|are) (?:the|it|this|that|they|these|those)\b.*\b(on|off|open|closed|shut|switched|running|"
     r"working|broken|plugged in|locked|unlocked|empty|full|clean|dirty|lit)\s*\??$",
@@ -132,9 +135,12 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
     elif not caption and not poor:
         # read text may answer what the detector cannot ("how many milligrams…" on a pack)
         unknown = None if counts_in_text(text) or p.codes else unknown_count_target(question, has_detector)
-        limits = [] if has_words(text) or p.codes else asked_but_not_found(question, p, has_detector)
+        # read words may answer a question about things ("is there milk?"), but not about a colour
+        text_may_answer = (has_words(text) or bool(p.codes)) and not COLOUR_QUESTION.search(question)
+        limits = [] if text_may_answer else asked_but_not_found(question, p, has_detector)
         thing = unrecognisable_thing(question, has_detector)
         place_unknown = unrecognised_place(question, p, has_detector)
+        beyond = [] if text_may_answer else beyond_the_detector(question, p, has_detector)
         if IDENTITY_QUESTION.search(question):
             out.append('Answer "I can\'t tell who that is: I don\'t recognise people."')
         elif limits:
@@ -143,6 +149,8 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
             out.append(f'Answer "I can\'t count {unknown}: the camera does not recognise them."')
         elif thing and not any(thing in t.text.lower() for t in text):
             out.append(f'Answer "I can\'t tell: the camera does not recognise {thing}."')
+        elif beyond:
+            out.extend(beyond)
         elif place_unknown and groups:
             # "what is on the desk?": the desk is not a kind the detector knows, so a small model
             # calls it empty; what was found there is the answer
@@ -266,7 +274,7 @@ def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> lis
     found = {o.label for o in p.objects or []} | {spoken(o.label) for o in p.objects or []}
     out = []
     if m := FAMILY_QUESTION.search(question):
-        family = m.group(1).lower()
+        family = FAMILY_SYNONYMS.get(m.group(1).lower(), m.group(1).lower())
         if not FAMILIES[family] & found:
             out.append(f'Answer "I can\'t tell what {family} this is: the camera recognised no {family}."')
     words = re.sub(r"[^a-z ]", " ", question.lower()).split()
@@ -288,6 +296,55 @@ def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> lis
     if STATE_QUESTION.search(question.strip()) and not out:
         out.append('Answer "I can\'t tell: the camera cannot see whether things are on, off, open or closed."')
     return out
+
+
+HELD_QUESTION = re.compile(
+    r"\b(holding|holds|carrying|carries|in (?:his|her|their|my|your|its|the|one) (?:hands?|arms|paws?|fingers))\b",
+    re.IGNORECASE,
+)
+WORN_QUESTION = re.compile(r"\b(wearing|wears|dressed|(?:has|have|got) (?:[a-z]+ ){0,3}on)\b", re.IGNORECASE)
+ON_THE_BODY = re.compile(r"\bon (?:his|her|their|my|your|its) (?:head|face|feet|wrist|neck|nose|ears?|back|shoulders?)\b", re.IGNORECASE)
+SCENERY_QUESTION = re.compile(
+    r"\b(weather|rain|raining|snow|snowing|sunny|cloudy|season|time of day|where am i|where are we|"
+    r"(?:what|which) (?:kind of |sort of |type of )?(?:place|city|town|country|room|building|shop|store|street|landscape))\b",
+    re.IGNORECASE,
+)
+# what a person can have in a hand, and what the detector can see being worn, of its 80 kinds
+HANDHELD = {
+    "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange",
+    "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "cell phone", "remote", "book", "scissors",
+    "teddy bear", "toothbrush", "hair drier", "mouse", "frisbee", "sports ball", "kite", "baseball bat",
+    "baseball glove", "tennis racket", "umbrella", "handbag", "laptop", "keyboard", "vase", "clock",
+    "skateboard", "surfboard", "skis", "snowboard", "suitcase", "bird", "cat", "dog",
+}  # fmt: skip
+WEARABLE = {"tie", "backpack", "handbag"}
+
+
+def beyond_the_detector(question: str, p: Perception, has_detector: bool) -> list[str]:
+    """Findings lines for questions about what the detector cannot see at all: what is in a
+    hand when nothing found can be held, what someone wears beyond a tie or a bag, the weather
+    or the place. A small model answered these from whatever was found ("he is holding a
+    sink", "a bowl on his head"); the honest answer says what cannot be told, then what was seen."""
+    if not has_detector:
+        return []
+    labels = {o.label for o in p.objects or [] if o.label != "person"}
+    if HELD_QUESTION.search(question):
+        held = sorted(spoken(k) for k in labels & HANDHELD)
+        if not held:
+            return ['Answer "I can\'t tell what is in the hand: the camera found nothing it knows that can be held."']
+        return [f"Things found that can be held: {', '.join(held)}."]
+    body = ON_THE_BODY.search(question)
+    if (body or WORN_QUESTION.search(question)) and not COLOUR_QUESTION.search(question):
+        if worn := sorted(spoken(k) for k in labels & WEARABLE):
+            return [f"Things found that can be worn: {', '.join(worn)}."]
+        # the question's own words ("on his head") tie the refusal to what was asked
+        what = f"what is {body.group(0).lower()}" if body else "what is worn"
+        return [f'Answer "I can\'t tell {what}: the camera does not recognise clothes, hats or glasses."']
+    if SCENERY_QUESTION.search(question):
+        what = "the weather" if re.search(r"weather|rain|snow|sunny|cloudy|season", question, re.IGNORECASE) else "the place"
+        return [f'Answer "I can\'t tell {what}: the camera recognises things, text and people, not places or weather." '
+                "and then say what was found."]
+    return []
 
 
 def has_words(lines: list[TextLine]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -261,3 +262,19 @@ def test_what_is_on_an_unrecognised_place_is_answered_with_what_was_found() -> N
     assert "not recognised" not in findings(p, True, question="What is in the cup?")
     fruit = Perception(300, 200, quality=good, objects=[Detection("donut", 0.5, (0, 0, 90, 90))], text=[TextLine("8", 0.9, (0, 0, 9, 9))])
     assert "I can't tell what fruit this is" in findings(fruit, True, question="What fruit is this?")  # a stray "8" does not answer it
+
+
+def test_what_the_detector_cannot_see_held_worn_or_outdoors_is_not_guessed() -> None:
+    """A sink beside someone is not what they hold, a bowl on the table is not a hat, and the
+    camera cannot tell the weather: the answer says so, then what was seen."""
+    good = Quality(120.0, 500.0, 0.0)
+    kitchen = Perception(400, 300, quality=good, objects=[Detection("person", 0.9, (100, 0, 300, 300)), Detection("sink", 0.8, (0, 100, 90, 200))])
+    assert "I can't tell what is in the hand" in findings(kitchen, True, question="What is she carrying?")
+    assert "I can't tell what is on her head" in findings(kitchen, True, question="What does she have on her head?")
+    assert "I can't tell the weather" in findings(kitchen, True, question="Is it snowing out there?")
+    assert "I can't tell" not in findings(kitchen, True, question="What colour is she wearing?")  # clothes colours answer that
+    cafe = replace(kitchen, objects=[*kitchen.objects, Detection("cup", 0.7, (150, 100, 190, 140)), Detection("tie", 0.6, (180, 120, 200, 200))])
+    assert "Things found that can be held: cup." in findings(cafe, True, question="What is in his hand?")
+    assert "Things found that can be worn: tie." in findings(cafe, True, question="What has he got on?")
+    bird = Perception(400, 300, quality=good, objects=[], text=[TextLine("M", 0.6, (0, 0, 9, 9))])
+    assert "I can't tell what animal this is" in findings(bird, True, question="Which creature is sitting there?")

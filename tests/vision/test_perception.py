@@ -219,3 +219,16 @@ def test_pipeline_isolates_a_failing_step(astronaut: np.ndarray) -> None:
     perceiver = build_perceiver(SETTINGS, detector=Broken())  # type: ignore[arg-type]
     p = perceiver.perceive(astronaut)
     assert p.errors == {"broken": "boom"} and len(p.faces) == 1
+
+
+def test_a_box_inside_a_surer_box_of_its_kind_is_one_thing_but_people_stay() -> None:
+    """One puppy found as a head box and a body box is one dog; a child in front of an adult is two people."""
+    from oculi.vision.perception.objects import drop_nested
+    from oculi.vision.perception.types import Detection
+
+    dogs = [Detection("dog", 0.65, (172, 65, 218, 148)), Detection("dog", 0.71, (184, 71, 205, 140)), Detection("dog", 0.37, (48, 57, 104, 146))]
+    assert [d.score for d in drop_nested(dogs)] == [0.71, 0.37]
+    other_kind = [Detection("bear", 0.44, (118, 36, 163, 147)), Detection("dog", 0.38, (117, 31, 164, 144))]
+    assert len(drop_nested(other_kind)) == 2
+    family = [Detection("person", 0.9, (0, 0, 200, 400)), Detection("person", 0.8, (50, 200, 120, 380))]
+    assert len(drop_nested(family)) == 2

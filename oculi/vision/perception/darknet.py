@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from oculi.vision.errors import PerceptionError
-from oculi.vision.perception.objects import canonical_label
+from oculi.vision.perception.objects import canonical_label, drop_nested
 from oculi.vision.perception.types import Detection, Perception
 
 WEIGHTS, CFG, NAMES = "yolov3-tiny.weights", "yolov3-tiny.cfg", "coco.names"
@@ -86,7 +86,7 @@ class DarknetDetector:
             x, y, bw_, bh_ = boxes[i]
             box = (max(0, int(x)), max(0, int(y)), min(w, int(x + bw_)), min(h, int(y + bh_)))
             dets.append(Detection(label=self.labels[cls[i]], score=float(scores[i]), box=box))
-        return sorted(dets, key=lambda d: -d.score)
+        return drop_nested(dets)
 
     def run(self, image: np.ndarray, result: Perception) -> None:
         result.objects = self.detect(image)
