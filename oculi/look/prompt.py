@@ -37,7 +37,8 @@ SYSTEM = (
 )
 
 TEXT_QUESTION = re.compile(
-    r"\b(say|says|read|text|written|writing|label|sign|menu|price|cost|how much|translat|number|word|letter|brand|logo)",
+    r"\b(say|says|read|text|written|writing|label|sign|menu|price|cost|how much|translat|number|word|letter|brand|logo|"
+    r"headed|destination)",
     re.IGNORECASE,
 )
 TRANSLATE = re.compile(r"\btranslat|\bin (english|french|spanish|german|italian|portuguese|chinese|japanese)\b", re.IGNORECASE)
@@ -138,7 +139,7 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         # read words may answer a question about things ("is there milk?"), but not about a colour
         text_may_answer = (has_words(text) or bool(p.codes)) and not COLOUR_QUESTION.search(question)
         limits = [] if text_may_answer else asked_but_not_found(question, p, has_detector)
-        thing = unrecognisable_thing(question, has_detector)
+        thing = unrecognisable_thing(question, has_detector, text_may_answer)
         place_unknown = unrecognised_place(question, p, has_detector)
         beyond = [] if text_may_answer else beyond_the_detector(question, p, has_detector)
         if IDENTITY_QUESTION.search(question):
@@ -190,6 +191,9 @@ def count_line(question: str, p: Perception, has_detector: bool) -> str:
     if family := FAMILY_PLURALS.get(word):
         kinds = [spoken(o.label) for o in found if o.label in FAMILIES[family]]
         return f"{plural(family).capitalize()} found: {len(kinds)} ({', '.join(sorted(kinds))})." if kinds else ""
+    if word in PEOPLE_WORDS:
+        n_people = count_people(p.objects, p.faces)
+        return f"People found: {n_people}." if n_people else ""
     counted = counted_kind(m.group(1))
     n = sum(1 for o in found if counted in (o.label, spoken(o.label)))
     return f"{plural(counted).capitalize()} found: {n}." if counted and n else ""
@@ -280,7 +284,13 @@ def asked_but_not_found(question: str, p: Perception, has_detector: bool) -> lis
     words = re.sub(r"[^a-z ]", " ", question.lower()).split()
     named = {k for k in KNOWN - PEOPLE_WORDS - {"person"} if _names(words, k)}
     named -= {k for k in named if any(k != o and k in o for o in named)}  # "glass" inside "wine glass"
-    missing = sorted(k for k in named if k not in found)
+    named -= {k for k in named if re.search(rf"\b{k} (thing|one|object|stuff|bit)s?\b", question, re.IGNORECASE)}  # a colour
+    # other names for known kinds ("is there a plant?"): missing when none of their kinds was found
+    worn = bool(WORN_QUESTION.search(question) or ON_THE_BODY.search(question))
+    other = {a for a, kinds in ALIASES.items() if _names(words, a) and not kinds & found and not worn}
+    other -= {"glass"} if "glasses" in words else set()  # "glasses" are mostly worn, not drunk from
+    other -= {a for a in other if any(a in k.split() for k in named)}
+    missing = sorted({k for k in named if k not in found} | other)
     if (m := HOW_MANY.search(question)) and not out:
         counted = counted_kind(m.group(1))
         family = FAMILY_PLURALS.get(m.group(1).lower().split()[0])
@@ -381,10 +391,16 @@ def counts_in_text(lines: list[TextLine]) -> bool:
 # Other names people use for kinds the detector knows (or families of them): asking for these
 # is not asking for something unrecognisable.
 ALIASES = {
-    "kitten", "kitty", "puppy", "mug", "sofa", "motorbike", "bike", "mobile", "smartphone", "plane", "aeroplane",
-    "television", "monitor", "computer", "plant", "bag", "lorry", "ship", "glass", "drink", "jeep", "van", "pet",
-    "animal", "vehicle", "food", "fruit", "table", "phone", "ball", "screen",
-}
+    "kitten": {"cat"}, "kitty": {"cat"}, "puppy": {"dog"}, "mug": {"cup"}, "sofa": {"couch"},
+    "motorbike": {"motorcycle"}, "bike": {"bicycle", "motorcycle"}, "mobile": {"cell phone"},
+    "smartphone": {"cell phone"}, "phone": {"cell phone"}, "plane": {"airplane"}, "aeroplane": {"airplane"},
+    "television": {"tv"}, "monitor": {"tv", "laptop"}, "screen": {"tv", "laptop", "cell phone"},
+    "computer": {"laptop", "keyboard", "mouse", "tv"}, "plant": {"potted plant"}, "bag": {"handbag", "backpack", "suitcase"},
+    "lorry": {"truck"}, "jeep": {"car", "truck"}, "van": {"car", "truck"}, "ship": {"boat"},
+    "glass": {"wine glass", "cup"}, "drink": {"cup", "bottle", "wine glass"}, "pet": {"cat", "dog", "bird"},
+    "table": {"dining table"}, "ball": {"sports ball"},
+    "animal": FAMILIES["animal"], "vehicle": FAMILIES["vehicle"], "food": FAMILIES["food"], "fruit": FAMILIES["fruit"],
+}  # fmt: skip
 THING_QUESTION = re.compile(
     r"\b(wearing|holding|carrying|is there|are there|do you see|can you see)"
     r"(?: a| an| any| some)? ([a-z]+)\b",
@@ -392,20 +408,40 @@ THING_QUESTION = re.compile(
 )
 VAGUE = {"thing", "things", "something", "anything", "anyone", "anybody", "someone", "somebody", "one", "it", "this",
          "that", "here", "there", "text", "writing", "words", "sign", "label", "light", "room", "picture", "photo",
-         "view", "much", "many", "he", "she", "they", "i", "me", "you", "on", "in", "at", "around", "his", "her"}
+         "view", "much", "many", "he", "she", "they", "i", "me", "you", "on", "in", "at", "around", "his", "her",
+         "out", "up", "down", "off", "over", "away", "back", "towards", "toward", "onto", "into", "close", "near"}
 
 
-def unrecognisable_thing(question: str, has_detector: bool) -> str | None:
+WHAT_THING = re.compile(r"\bwhat(?:'s| is| are) (?:that|this|the|those|these) ([a-z]+)\b", re.IGNORECASE)
+# words after "what is the…" that do not name a thing ("the red one", "the man", "the name")
+NOT_A_THING = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "grey", "gray",
+           "big", "small", "little", "large", "tall", "long", "round", "square", "shiny", "dark", "bright", "other",
+           "man", "woman", "boy", "girl", "child", "kid", "guy", "lady", "baby", "object", "item", "stuff", "place",
+           "first", "last", "nearest", "closest", "one", "ones", "bit", "name", "title", "time", "date", "price",
+           "colour", "color", "word", "words", "best", "main", "same", "matter", "problem", "difference"}  # fmt: skip
+
+
+def unrecognisable_thing(question: str, has_detector: bool, text_read: bool = False) -> str | None:
     """'sunglasses' for "is anyone wearing sunglasses?": a thing the question asks about that is
     none of the detector's kinds. A small model answers such questions from nothing ("No one
     is wearing them"); the honest answer is that the camera cannot tell."""
     m = THING_QUESTION.search(question)
-    if not m or not has_detector:
+    if not m and has_detector and (w := WHAT_THING.search(question)):
+        # "what's that machine…?": a named thing, unless read words may answer it, or the
+        # question is about text, colour or scenery, or the word is a verb ("that curled up")
+        if text_read or asks_about_text(question) or COLOUR_QUESTION.search(question) or SCENERY_QUESTION.search(question):
+            return None
+        word = w.group(1).lower()
+        if word.endswith(("ed", "ing")):
+            return None
+        worn = False
+    elif not m or not has_detector:
         return None
-    word = m.group(2).lower()
+    else:
+        word = m.group(2).lower()
+        worn = m.group(1).lower() == "wearing"  # "glasses" worn are not drinking glasses
     singular = word[:-1] if word.endswith("s") and not word.endswith("ss") else word
-    worn = m.group(1).lower() == "wearing"  # "glasses" worn are not drinking glasses
-    if word in VAGUE or word in PEOPLE_WORDS or {word, singular} & (KNOWN | set(FAMILY_PLURALS)):
+    if word in VAGUE or word in PEOPLE_WORDS or word in NOT_A_THING or {word, singular} & (KNOWN | set(FAMILY_PLURALS) | set(FAMILIES)):
         return None
     if not worn and any(word in (a, plural(a)) for a in ALIASES):
         return None

@@ -278,3 +278,29 @@ def test_what_the_detector_cannot_see_held_worn_or_outdoors_is_not_guessed() -> 
     assert "Things found that can be worn: tie." in findings(cafe, True, question="What has he got on?")
     bird = Perception(400, 300, quality=good, objects=[], text=[TextLine("M", 0.6, (0, 0, 9, 9))])
     assert "I can't tell what animal this is" in findings(bird, True, question="Which creature is sitting there?")
+
+
+def test_other_names_for_known_kinds_are_not_found_rather_than_absent() -> None:
+    """"Is there a plant?" with no potted plant found is not "no plant": the camera can miss it;
+    but glasses someone wears are not drinking glasses, and a particle is not a thing."""
+    good = Quality(120.0, 500.0, 0.0)
+    room = Perception(400, 300, quality=good, objects=[Detection("vase", 0.8, (0, 100, 90, 200))])
+    assert "I did not find a plant" in findings(room, True, question="Any plant around here?")
+    assert "find a glass" not in findings(room, True, question="Does she have glasses on?")
+    assert "recognise out" not in findings(room, True, question="What is he holding out to me?")
+    assert "I did not find an orange" not in findings(room, True, question="What's that orange thing by the door?")
+    two = Perception(400, 300, quality=good, objects=[Detection("person", 0.9, (0, 0, 90, 300)), Detection("person", 0.9, (200, 0, 300, 300))])
+    assert "People found: 2." in findings(two, True, question="How many people are digging?")
+
+
+def test_a_named_thing_the_detector_does_not_know_is_not_guessed() -> None:
+    """"What's that machine…?" with nothing recognised is "I can't tell", not "a vehicle"; a
+    verb ("that curled up"), a heading on a page or a colour ("the red one") is not a thing."""
+    good = Quality(120.0, 500.0, 0.0)
+    field = Perception(400, 300, quality=good, objects=[Detection("person", 0.9, (0, 0, 90, 300))])
+    assert "does not recognise tractor" in findings(field, True, question="What's that tractor doing over there?")
+    cat = Perception(400, 300, quality=good, objects=[Detection("cat", 0.9, (0, 0, 90, 300))])
+    for question in ("What's that sleeping on the sofa?", "What is the red one?", "What is the title here?"):
+        assert "does not recognise" not in findings(cat, True, question=question), question
+    page = replace(cat, text=[TextLine("Chapter two", 0.99, (0, 0, 90, 9))])
+    assert "does not recognise" not in findings(page, True, question="What is that heading?")
