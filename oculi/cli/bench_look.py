@@ -19,7 +19,7 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DEFAULT_IMAGES = SHARED / "data" / "vizwiz_captions" / "images"
 # the held-out scene set of a development checkout; its photos come from ../shared, scikit-image
 # and other registry wheels (downloaded once with pip, checked by sha256)
-SCENES = Path(__file__).resolve().parents[2] / "tests" / "look" / "scenes" / "scene_questions_6.json"
+SCENES = Path(__file__).resolve().parents[2] / "tests" / "look" / "scenes" / "scene_questions_7.json"
 TARGET_FIRST_TOKEN_P95_S = 3.0
 
 

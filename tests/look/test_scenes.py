@@ -1,8 +1,9 @@
 """The scene sets: frozen by hash, strict scoring rules, and the evaluation itself.
 
-Sets 1-5 were each tuned on after their first score (56 %, 56 %, 60 %, 62 %, 49 %), so they
-are development sets now. Set 6 was written, with its answers, by a helper who ran nothing on
-its photos, committed alone (f03777c) before the tuning that followed on sets 1-5; it is the
+Sets 1-6 were each tuned on after their first score (56 %, 56 %, 60 %, 62 %, 49 %, 57 %), so
+they are development sets now. Set 7 was written, with its answers, by a helper who ran nothing
+on its photos, before any run on it and with no code change after it landed (it first landed
+inside d094b57 by a mistaken `git add -A`; 13e7063 changed only its "about" note); it is the
 held-out figure and is never tuned on.
 """
 
@@ -30,6 +31,7 @@ SCENES_3 = Path(__file__).parent / "scenes" / "scene_questions_3.json"
 SCENES_4 = Path(__file__).parent / "scenes" / "scene_questions_4.json"
 SCENES_5 = Path(__file__).parent / "scenes" / "scene_questions_5.json"
 SCENES_6 = Path(__file__).parent / "scenes" / "scene_questions_6.json"
+SCENES_7 = Path(__file__).parent / "scenes" / "scene_questions_7.json"
 # written before any answer was generated on these photos; never edit after a score was seen
 SCENE_SETS = {
     SCENES: "682361952d01048392489fe746fc1158e91e6046676cfb0fc7a3fe4c6e019f3a",
@@ -38,6 +40,7 @@ SCENE_SETS = {
     SCENES_4: "781f474e1dc4594a6166d0907f24deb8fa61e2a2b053e1af690b1202d989610a",
     SCENES_5: "9304c120c78e63f9b060d57928429f938ea23a642fcc3fc110616ac3b2a19763",
     SCENES_6: "9fd2970bff3a0cbdb1703a045b0e4ea0675595c87c6157c8e9127f34fed6f79a",
+    SCENES_7: "61a3d424e45d0a295a8245197a43c6928d945ba72e5c7663bc4d9f9661225c48",
 }
 
 
@@ -118,13 +121,13 @@ def test_refusals_need_the_limit_and_reason() -> None:
 @pytest.mark.timeout(3600)  # ~35 answers; far longer when the machine is shared
 @pytest.mark.parametrize(
     "path",
-    [SCENES, SCENES_2, SCENES_3, SCENES_4, SCENES_5, SCENES_6],
-    ids=["set1-dev", "set2-dev", "set3-dev", "set4-dev", "set5-dev", "set6-heldout"],
+    [SCENES, SCENES_2, SCENES_3, SCENES_4, SCENES_5, SCENES_6, SCENES_7],
+    ids=["set1-dev", "set2-dev", "set3-dev", "set4-dev", "set5-dev", "set6-dev", "set7-heldout"],
 )
 @pytest.mark.parametrize("which", ["default_perceiver", "perceiver"], ids=["yolov3-tiny", "yolox-added"])
 def test_scene_questions(which: str, path: Path, request: pytest.FixtureRequest, default_engine, shared: Path) -> None:
-    """On the default offline install (YOLOv3-tiny) the held-out set 6 must score >= 70 %; sets
-    1-5 (development) and YOLOX-Nano added (from ../shared, as a user would add it) are printed
+    """On the default offline install (YOLOv3-tiny) the held-out set 7 must score >= 70 %; sets
+    1-6 (development) and YOLOX-Nano added (from ../shared, as a user would add it) are printed
     for comparison."""
     perceiver = request.getfixturevalue(which)
     report = run_scenes(
@@ -138,7 +141,7 @@ def test_scene_questions(which: str, path: Path, request: pytest.FixtureRequest,
     )
     print(f"[{path.stem}, {which}: {perceiver.detector_name}] score {report.score:.2f} by category {report.by_category()}")
     print(f"time to first word by group {report.latency_by_group()}")
-    if which == "default_perceiver" and path == SCENES_6:
+    if which == "default_perceiver" and path == SCENES_7:
         assert report.score >= 0.7
 
 
