@@ -38,7 +38,7 @@ SYSTEM = (
 
 TEXT_QUESTION = re.compile(
     r"\b(say|says|read|text|written|writing|label|sign|menu|price|cost|how much|translat|number|word|letter|brand|logo|"
-    r"headed|destination)",
+    r"headed|destination|what time|opening|hours)",
     re.IGNORECASE,
 )
 TRANSLATE = re.compile(r"\btranslat|\bin (english|french|spanish|german|italian|portuguese|chinese|japanese)\b", re.IGNORECASE)
@@ -61,7 +61,9 @@ WITH_DETECTOR = (
 # who someone is, not whether anyone is there (the question "is anybody here?" asks that)
 IDENTITY_QUESTION = re.compile(r"\bwho(?:'s| is| are| was| were)(?: this| that| these| those| he| she| they| it| the)\b", re.IGNORECASE)
 COLOUR_QUESTION = re.compile(r"\bcolou?rs?\b", re.IGNORECASE)
-HOW_MANY = re.compile(r"\bhow many (\w+(?: \w+)?)", re.IGNORECASE)
+# "how many old telephones": the describing word is not what is counted
+DESCRIBING = "old|new|young|big|small|little|large|tiny|other|different|red|white|black|blue|green|yellow|brown|grey"
+HOW_MANY = re.compile(rf"\bhow many (?:(?:{DESCRIBING}) )?(\w+(?: \w+)?)", re.IGNORECASE)
 ASKS_ABOUT_PEOPLE = re.compile(r"\b(people|person|persons|anyone|anybody|someone|somebody|who|faces?)\b", re.IGNORECASE)
 PEOPLE_WORDS = {"people", "persons", "person", "faces", "face", "men", "women", "kids", "children", "humans"}
 STRAY_TEXT_CHARS = 6  # on a poor frame, fewer letters and digits than this are noise, not text
@@ -75,7 +77,10 @@ FAMILIES = {
     "food": {"banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake"},
     "fruit": {"banana", "apple", "orange"},
 }
-FAMILY_PLURALS = {"animals": "animal", "vehicles": "vehicle", "fruits": "fruit", "fruit": "fruit", "food": "food"}
+FAMILY_PLURALS = {
+    "animals": "animal", "vehicles": "vehicle", "fruits": "fruit", "fruit": "fruit", "food": "food", "pets": "animal",
+    "creatures": "animal",
+}  # fmt: skip
 FAMILY_QUESTION = re.compile(
     r"\b(?:what|which) (?:kind of |sort of |type of )?(animal|vehicle|food|fruit|creature|beast|pet)s?\b", re.IGNORECASE
 )
@@ -130,6 +135,9 @@ def findings(p: Perception, has_detector: bool, caption: str | None = None, ques
         why = q.advice if poor and q is not None else "no text is in view; point the camera at the text"
         verb = "read it" if asks_about_text(question) else "see it well"
         out.append(f'Answer "I can\'t {verb}: {why}."')
+    elif poor and not caption and q is not None and asks_about_text(question):
+        # big letters survive a blur that hides the small print asked about: the limit comes first
+        out.append(f'Answer "I can\'t read it all: {q.advice}." and then quote what was read.')
     elif poor and not caption and not asks_about_text(question) and q is not None:
         # what a detector finds in a dark or blurred frame is a guess; the wearer needs the reason first
         out.append(f'Answer "I can\'t see it well: {q.advice}." and then say what was found.')

@@ -304,3 +304,16 @@ def test_a_named_thing_the_detector_does_not_know_is_not_guessed() -> None:
         assert "does not recognise" not in findings(cat, True, question=question), question
     page = replace(cat, text=[TextLine("Chapter two", 0.99, (0, 0, 90, 9))])
     assert "does not recognise" not in findings(page, True, question="What is that heading?")
+
+
+def test_counts_skip_describing_words_and_pets_are_animals() -> None:
+    good = Quality(120.0, 500.0, 0.0)
+    room = Perception(400, 300, quality=good, objects=[Detection("cat", 0.9, (0, 0, 90, 90)), Detection("dog", 0.8, (200, 0, 300, 90))])
+    assert "Animals found: 2 (cat, dog)." in findings(room, True, question="How many pets are on the rug?")
+    assert "I can't count lamps" in findings(room, True, question="How many old lamps hang there?")
+
+
+def test_a_blurred_frame_with_some_big_letters_still_leads_with_the_limit() -> None:
+    blur = Quality(120.0, 5.0, 0.0, ("blurred",), "the picture is blurred: hold still for a moment and look again")
+    sign = Perception(400, 300, quality=blur, objects=[], text=[TextLine("BAKERY", 0.99, (0, 0, 200, 60))])
+    assert "Answer \"I can't read it all: the picture is blurred" in findings(sign, True, question="Read the small print under it")
