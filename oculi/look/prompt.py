@@ -422,11 +422,14 @@ VAGUE = {"thing", "things", "something", "anything", "anyone", "anybody", "someo
 
 WHAT_THING = re.compile(r"\bwhat(?:'s| is| are) (?:that|this|the|those|these) ([a-z]+)\b", re.IGNORECASE)
 # words after "what is the…" that do not name a thing ("the red one", "the man", "the name")
-NOT_A_THING = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "grey", "gray",
-           "big", "small", "little", "large", "tall", "long", "round", "square", "shiny", "dark", "bright", "other",
-           "man", "woman", "boy", "girl", "child", "kid", "guy", "lady", "baby", "object", "item", "stuff", "place",
-           "first", "last", "nearest", "closest", "one", "ones", "bit", "name", "title", "time", "date", "price",
-           "colour", "color", "word", "words", "best", "main", "same", "matter", "problem", "difference"}  # fmt: skip
+NOT_A_THING = {
+    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white",
+    "grey", "gray", "big", "small", "little", "large", "tall", "long", "round", "square", "shiny",
+    "dark", "bright", "other", "man", "woman", "boy", "girl", "child", "kid", "guy", "lady",
+    "baby", "object", "item", "stuff", "place", "first", "last", "nearest", "closest", "one",
+    "ones", "bit", "name", "title", "time", "date", "price", "colour", "color", "word", "words",
+    "best", "main", "same", "matter", "problem", "difference",
+}  # fmt: skip
 
 
 def unrecognisable_thing(question: str, has_detector: bool, text_read: bool = False) -> str | None:
