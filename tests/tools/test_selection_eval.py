@@ -6,9 +6,12 @@ Three sets, reported separately:
   prompt rewrite and edited after its score was seen, so it is tainted and only a dev set now.
 - DEV3 (tool_selection_holdout_v2.json): the held-out set of 2026-12-02. One prompt rule was
   shaped by what its first run showed, so it is a development set now too.
-- HOLDOUT (v3), the headline: written from scratch before any model output was seen with it,
-  committed alone and frozen by sha256 (below). Never tune on it; never edit it — a change
-  of tools gets a new set (v4), not edits to this one.
+- DEV4 (tool_selection_holdout_v3.json): the held-out set of 2026-12-03, scored once through
+  the API (75.5 % / 50.0 %). From 2026-12-05 it is tuned on, so it is a development set too;
+  its sha256 stays pinned so that it is never edited.
+- HOLDOUT (v4), the headline: written from scratch on 2026-12-05 before any model output was
+  seen with it, committed alone (a0b1172) and frozen by sha256 (below). Never tune on it;
+  never edit it — a change of tools gets a new set (v5), not edits to this one.
 
 Each is scored through the agent (its prompt, with `answer_directly`, and the intent router
 as the assistant uses it when its sentence model is installed) and the fixture and
@@ -49,8 +52,10 @@ HERE = Path(__file__).parent
 FIXTURE = HERE / "tool_selection.json"
 DEV2 = HERE / "tool_selection_dev2.json"
 DEV3 = HERE / "tool_selection_holdout_v2.json"  # was held out; see the module docstring
-HOLDOUT = HERE / "tool_selection_holdout_v3.json"
-HOLDOUT_SHA256 = "bf28e7fc6b579e5aae19c1220f83d6f8e14f6d5640f493acbb0c04b08de67c5c"
+DEV4 = HERE / "tool_selection_holdout_v3.json"  # was held out; see the module docstring
+DEV4_SHA256 = "bf28e7fc6b579e5aae19c1220f83d6f8e14f6d5640f493acbb0c04b08de67c5c"
+HOLDOUT = HERE / "tool_selection_holdout_v4.json"
+HOLDOUT_SHA256 = "9fbf1bb9ca9abef39dddfc9ac0023b7aeee087a81ebb3f8d0ef49582e6e9d14c"
 FIXTURE_CLOCK = datetime(2026, 11, 24, 14, 0)  # a Tuesday, as the fixture says
 SYSTEM = "You are oculi, a private assistant running on the wearer's own smart glasses. Answer briefly and plainly."
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
@@ -93,15 +98,17 @@ def test_fixture_covers_every_builtin_with_several_phrasings(tmp_path):
 
 
 def test_holdout_is_frozen():
-    """The held-out set is the one committed alone before its first score; never edited."""
+    """The held-out sets are the ones committed alone before their first score; never edited."""
     assert hashlib.sha256(HOLDOUT.read_bytes()).hexdigest() == HOLDOUT_SHA256, (
-        "tool_selection_holdout_v3.json changed: a held-out set is never edited after its score "
-        "was seen; write a new one (v4) instead")
+        "tool_selection_holdout_v4.json changed: a held-out set is never edited after its score "
+        "was seen; write a new one (v5) instead")
+    assert hashlib.sha256(DEV4.read_bytes()).hexdigest() == DEV4_SHA256, (
+        "tool_selection_holdout_v3.json changed: it was held out once and is never edited")
 
 
 def test_sets_are_separate_and_the_holdout_is_big_enough(tmp_path):
-    says = {p: {c["say"].lower() for c in load(p)[0]} for p in (FIXTURE, DEV2, DEV3, HOLDOUT)}
-    assert not (says[FIXTURE] | says[DEV2] | says[DEV3]) & says[HOLDOUT]
+    says = {p: {c["say"].lower() for c in load(p)[0]} for p in (FIXTURE, DEV2, DEV3, DEV4, HOLDOUT)}
+    assert not (says[FIXTURE] | says[DEV2] | says[DEV3] | says[DEV4]) & says[HOLDOUT]
     assert not says[FIXTURE] & says[DEV2] and not says[FIXTURE] & says[DEV3]
     held, _ = load(HOLDOUT)
     assert len(held) >= 40 and sum(c["expect"][0]["tool"] is None for c in held) >= 10
@@ -158,14 +165,16 @@ def _record(name: str, report: EvalReport) -> None:
 
 # Floors guard against regressions; the targets (issue 15) are 0.90 right tool and arguments
 # and 0.90 of no-tool requests answered without a tool, on the held-out set through the API.
-FLOORS = {FIXTURE: (0.90, 0.90), DEV2: (0.80, 0.80), DEV3: (0.70, 0.60), HOLDOUT: (0.90, 0.90)}
+FLOORS = {FIXTURE: (0.90, 0.90), DEV2: (0.80, 0.80), DEV3: (0.70, 0.60), DEV4: (0.70, 0.50),
+          HOLDOUT: (0.90, 0.90)}
 
 
 @pytest.mark.slow
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)  # ~60 model turns a set: minutes on a quiet 2-core machine, hours when shared
-@pytest.mark.parametrize("fixture", [FIXTURE, DEV2, DEV3, HOLDOUT], ids=["fixture", "dev2", "dev3", "holdout"])
+@pytest.mark.parametrize("fixture", [FIXTURE, DEV2, DEV3, DEV4, HOLDOUT],
+                         ids=["fixture", "dev2", "dev3", "dev4", "holdout"])
 def test_tool_selection_accuracy(default_engine, tmp_path, fixture):
     cases, clock = load(fixture)
     with eval_runtime(tmp_path, default_engine, clock) as rt:
@@ -192,7 +201,7 @@ def default_server():
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)
-@pytest.mark.parametrize("fixture", [FIXTURE, DEV3, HOLDOUT], ids=["fixture", "dev3", "holdout"])
+@pytest.mark.parametrize("fixture", [FIXTURE, DEV3, DEV4, HOLDOUT], ids=["fixture", "dev3", "dev4", "holdout"])
 def test_tool_selection_through_the_api(default_server, tmp_path, fixture):
     """An app's request: its own system line, oculi's tool schemas as its tools, "auto"."""
     from openai import OpenAI
