@@ -17,6 +17,11 @@ session has a camera (its note answers it).
 
 The examples (`oculi.agent.routes`) and the margin were chosen on development sets; the
 held-out tool set was never shown to it.
+
+An app's own tools (the OpenAI API, `route_for_tools`) are tools it has no examples of, so
+there the router also compares the request with each tool's name and first sentence: when
+any tool is as close as TOOL_NEAR, it stands aside and the model decides. That keeps
+"what's 4821 times 37?" for an app's calculator and "the latest news" for its web search.
 """
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +49,11 @@ Embed = Callable[[list[str]], NDArray[np.float32]]
 # was answered in words there, and ~3 of 4 questions that need none skipped the tool list.
 MARGIN = 0.02
 K = 2
+# The cosine between a request and an app tool's "name: first sentence" from which the
+# router stands aside for that app. Chosen on tests/server/app_tools_dev.json (made-up app
+# tool lists) and the tool development sets: requests that need an app's tool were at 0.275
+# and above there (a unit conversion), the no-tool requests it answered mostly below 0.2.
+TOOL_NEAR = 0.25
 
 # The tools whose requests ACT has examples of. With any other tool offered, the router
 # stands aside: it cannot know what that tool is for.
@@ -90,6 +100,7 @@ class IntentRouter:
         self._examples: NDArray[np.float32] | None = None
         self._kinds: NDArray[np.str_] | None = None
         self._lock = threading.Lock()
+        self._tools: dict[tuple[str, ...], NDArray[np.float32]] = {}
 
     def warm_up(self) -> None:
         """Embed the examples now (~0.6 s), not in the first question."""
@@ -106,18 +117,49 @@ class IntentRouter:
         sims = self._examples[self._kinds == kind] @ query
         return float(np.sort(sims)[-K:].mean())
 
+    def _tool_vectors(self, texts: tuple[str, ...]) -> NDArray[np.float32]:
+        with self._lock:
+            vectors = self._tools.get(texts)
+        if vectors is None:
+            vectors = self._embed(list(texts))
+            with self._lock:
+                if len(self._tools) >= 64:  # an app sends one tool list; a few apps at most
+                    self._tools.clear()
+                self._tools[texts] = vectors
+        return vectors
+
+    def route_for_tools(self, request: str, tools: Sequence[dict[str, Any]]) -> Route:
+        """The route of an app's request (no camera) given the app's own tool specs: words
+        only as `route` says, and only when no tool is as close as TOOL_NEAR to the request."""
+        query = self._embed([request])[0]
+        route = self._route(request, query, camera=False)
+        if not route.words_only or not tools:
+            return route
+        nearest = float(np.max(self._tool_vectors(tuple(tool_text(t) for t in tools)) @ query))
+        return Route(route.kind, route.margin, nearest < TOOL_NEAR)
+
     def covers(self, tool_names: Iterable[str]) -> bool:
         return set(tool_names) <= ROUTED_TOOLS
 
     def route(self, request: str, *, camera: bool) -> Route:
+        return self._route(request, self._embed([request])[0], camera=camera)
+
+    def _route(self, request: str, query: NDArray[np.float32], *, camera: bool) -> Route:
         self.warm_up()
-        query = self._embed([request])[0]
         near = {k: self._near(query, k) for k in ("chat", "look", "act")}
         kind: Kind = max(near, key=near.__getitem__)  # type: ignore[arg-type]
         words = max(near["chat"], near["look"]) if camera else near["chat"]
         others = near["act"] if camera else max(near["act"], near["look"])
         ahead = words - others
         return Route(kind, round(ahead, 3), ahead > self.margin and not asks_the_device(request))
+
+
+def tool_text(spec: dict[str, Any]) -> str:
+    """What the router compares a request with for one tool: its name in words and the first
+    sentence of its description ("get weather: Current weather and forecast for a city")."""
+    fn = spec.get("function", spec)
+    first = (fn.get("description") or "").split(". ")[0].strip()
+    return f"{fn.get('name', '').replace('_', ' ')}: {first}"
 
 
 def load_router(model_id: str = "minilm-l6-v2") -> IntentRouter | None:

@@ -32,6 +32,11 @@ def serve(
                           "of the weights; 'slots': one engine (and weight copy) per slot"),
     ] = None,
     queue_size: Annotated[int | None, typer.Option(help="requests that may wait before a 503 (default 16)")] = None,
+    intent_router: Annotated[
+        bool | None,
+        typer.Option(help="with an app's tools and tool_choice auto, answer small talk and known "
+                          "questions in words without offering a call (default on)"),
+    ] = None,
     embeddings: Annotated[bool, typer.Option(help="serve /v1/embeddings (MiniLM)")] = True,
     audio: Annotated[bool, typer.Option(help="serve /v1/audio/* (Whisper, hibari)")] = True,
     image_text: Annotated[
@@ -73,7 +78,7 @@ def serve(
     settings = load_settings()
     flags = {
         "host": host, "port": port, "chat_slots": slots, "chat_engine": engine,
-        "queue_size": queue_size,
+        "queue_size": queue_size, "intent_router": intent_router,
         "allow_private_image_urls": allow_private_image_urls, "max_tokens_limit": max_tokens_limit,
     }
     # Flags override the [server] section of the config file, which overrides the defaults.

@@ -11,7 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from oculi.server.protocol import ChatCompletionRequest
-from oculi.server.serving_chat import ChatRun, build_job, check_supported, to_chat_messages
+from oculi.server.serving_chat import (
+    ChatRun,
+    build_job,
+    check_supported,
+    plainly_words,
+    to_chat_messages,
+)
 from oculi.server.state import get_state, not_configured, wrong_model
 
 router = APIRouter()
@@ -57,7 +63,11 @@ async def chat_completions(body: ChatCompletionRequest, request: Request):  # ty
         raise wrong_model(body.model, b.chat_model)
     check_supported(body, state.settings)
     messages = await to_chat_messages(body, b.images, state.settings)
-    run = ChatRun(build_job(body, messages, state.settings), b.chat, state.metrics, b.chat_model)
+    # the router embeds the request (a few ms): off the event loop
+    words_only = bool(b.router and body.tools) and await asyncio.to_thread(
+        plainly_words, b.router, body, messages)
+    run = ChatRun(build_job(body, messages, state.settings, words_only=words_only), b.chat,
+                  state.metrics, b.chat_model)
     run.start()
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)

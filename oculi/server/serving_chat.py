@@ -8,12 +8,18 @@ the model takes it, the answer is generated again from the same prompt with tool
 "none" (no call can be sampled; the prompt's cache is reused) and the client receives plain
 assistant content, as OpenAI's "auto" allows. "required", a named
 tool and "none" are left exactly as OpenAI defines them: no escape is offered.
+
+Before that, with "auto", the intent router (oculi.agent.router, `route_for_tools`) may
+answer a request in words at once: small talk or a question the model knows, close to none
+of the app's tools. The job then runs with tool_choice "none" (the same prompt, so its cache
+is reused) and the model never reads a decision it would get wrong half the time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -21,6 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from oculi.agent.prompt import DIRECT_ANSWER, DIRECT_ANSWER_SPEC, ESCAPE_RULE
+from oculi.agent.router import IntentRouter
 from oculi.errors import OculiError
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import ChatMessage, Finished, TextDelta, ToolCall, ToolCallsReady, Usage
@@ -31,6 +38,8 @@ from oculi.server.metrics import Metrics
 from oculi.server.protocol import ChatCompletionRequest, ImagePart, Message
 from oculi.server.scheduler import END, ChatJob, ChatScheduler
 from oculi.server.settings import ServerSettings
+
+log = logging.getLogger("oculi.server")
 
 
 def check_supported(req: ChatCompletionRequest, settings: ServerSettings) -> None:
@@ -139,9 +148,34 @@ async def to_chat_messages(
     return out
 
 
+def plainly_words(router: IntentRouter | None, req: ChatCompletionRequest,
+                  messages: list[ChatMessage]) -> bool:
+    """Whether the router answers this request in words, offering the app's tools no call.
+
+    It stands aside (the model decides) unless the app sent tools with "auto", the latest
+    message is the user's, and the turn before it used no tool: a follow-up such as "make it
+    ten minutes instead" reads like small talk but changes what a tool did."""
+    if router is None or not req.tools or req.tool_choice not in (None, "auto"):
+        return False
+    if not messages or messages[-1].role != "user" or not (messages[-1].content or "").strip():
+        return False
+    users = [i for i, m in enumerate(messages) if m.role == "user"]
+    previous = messages[users[-2] + 1:users[-1]] if len(users) > 1 else messages[:users[-1]]
+    if any(m.tool_calls or m.role == "tool" for m in previous):
+        return False
+    tools = [t.model_dump(exclude_none=True) for t in req.tools]
+    route = router.route_for_tools(messages[-1].content or "", tools)
+    log.info("intent router: %s (words ahead by %+.3f)%s", route.kind, route.margin,
+             ": answered in words" if route.words_only else "")
+    return route.words_only
+
+
 def build_job(
-    req: ChatCompletionRequest, messages: list[ChatMessage], settings: ServerSettings
+    req: ChatCompletionRequest, messages: list[ChatMessage], settings: ServerSettings,
+    *, words_only: bool = False,
 ) -> ChatJob:
+    """The engine job of a request. `words_only` (plainly_words): the app's tools stay in
+    the prompt, but no call can be made and no escape is offered."""
     stops = [req.stop] if isinstance(req.stop, str) else list(req.stop or [])
     options = GenerationOptions(
         max_tokens=req.max_completion_tokens or req.max_tokens or settings.max_tokens_default,
@@ -158,7 +192,9 @@ def build_job(
         tool_choice = req.tool_choice.model_dump()
     rf = req.response_format
     tools = [t.model_dump(exclude_none=True) for t in req.tools] if req.tools else None
-    if tools and tool_choice == "auto" and all(t["function"]["name"] != DIRECT_ANSWER for t in tools):
+    if tools and words_only:
+        tool_choice = "none"
+    elif tools and tool_choice == "auto" and all(t["function"]["name"] != DIRECT_ANSWER for t in tools):
         tools.append(DIRECT_ANSWER_SPEC)  # the model may decline; see offers_escape
         messages = with_escape_rule(messages)
     return ChatJob(

@@ -23,6 +23,10 @@ class ServerSettings(BaseModel):
         description="batched: every slot a sequence of one llama.cpp context (one copy of the "
                     "weights, one batch a step); slots: one engine per slot, a token each in turn",
     )
+    intent_router: bool = Field(
+        True, description="with an app's tools and tool_choice auto, answer small talk and known "
+                          "questions in words without offering a call (needs minilm-l6-v2)"
+    )
     queue_size: int = Field(16, ge=0, description="requests that may wait for a free slot")
     retry_after_seconds: int = Field(2, ge=1, description="Retry-After sent with a 503")
     max_request_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="JSON body limit")

@@ -15,6 +15,7 @@ from oculi.server.scheduler import ChatScheduler
 from oculi.server.settings import ServerSettings
 
 if TYPE_CHECKING:
+    from oculi.agent.router import IntentRouter
     from oculi.assistant.host import AssistantHost
     from oculi.realtime.runtime import RealtimeRuntime
 
@@ -33,6 +34,8 @@ class Backends:
     realtime: RealtimeRuntime | None = None
     # the process's assistant host: tools and the reminder scheduler (timers ring while serving)
     host: AssistantHost | None = None
+    # answers an app's plain question in words without offering its tools (serving_chat)
+    router: IntentRouter | None = None
     routers: list[APIRouter] = field(default_factory=list)
 
 

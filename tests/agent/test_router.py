@@ -5,9 +5,12 @@ request (the no-leak test checks the examples against tests/*.json)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from oculi.agent.router import ROUTED_TOOLS, IntentRouter, asks_the_device
+from oculi.agent.router import ROUTED_TOOLS, IntentRouter, asks_the_device, tool_text
 from oculi.assistant import Assistant, CurrentView
 from oculi.llm.messages import ToolCall
 from oculi.tools.registry import ToolRegistry
@@ -93,3 +96,34 @@ def test_without_a_router_the_model_decides() -> None:
     engine = ScriptedEngine(["Seven."])
     Assistant(engine, timer_registry([])).ask("How many days has a week?")
     assert engine.choices == ["auto"]
+
+
+APP_TOOLS_DEV = Path(__file__).resolve().parents[1] / "server" / "app_tools_dev.json"
+
+
+def test_with_an_apps_own_tools_no_request_that_needs_one_is_answered_in_words(router: IntentRouter) -> None:
+    """The API's use (route_for_tools), on made-up app tool lists, a development set: a
+    calculator's sums, a web search's news, a weather tool's forecast stay with the model;
+    most small talk and knowledge questions close to no tool are answered in words."""
+    data = json.loads(APP_TOOLS_DEV.read_text())
+    worded, plain = [], []
+    for case in data["cases"]:
+        tools = data["apps"][case["app"]]
+        route = router.route_for_tools(case["say"], tools)
+        if case["tool"] is not None:
+            assert not route.words_only, (case, route)
+        else:
+            plain.append(case["say"])
+            if route.words_only:
+                worded.append(case["say"])
+    assert len(worded) >= 0.75 * len(plain), set(plain) - set(worded)
+
+
+def test_a_tool_close_to_the_request_keeps_it_for_the_model(router: IntentRouter) -> None:
+    maths = [{"type": "function", "function": {
+        "name": "calculate", "description": "Do arithmetic: add, subtract, multiply and divide. Exact."}}]
+    question = "What is 3,417 divided by 17?"
+    assert router.route(question, camera=False).words_only  # without the app's tool: words
+    assert not router.route_for_tools(question, maths).words_only
+    assert router.route_for_tools("Hello there!", maths).words_only
+    assert tool_text(maths[0]) == "calculate: Do arithmetic: add, subtract, multiply and divide"

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from oculi.agent.prompt import DIRECT_ANSWER, ESCAPE_RULE
+from oculi.agent.router import Route
 from oculi.llm.messages import Finished, TextDelta, ToolCall, ToolCallsReady, Usage
 from oculi.server import Backends, ServerSettings, create_app
 from oculi.server.scheduler import ChatScheduler
@@ -56,9 +57,21 @@ class DecliningEngine:
         yield Finished("stop", Usage(5, 2))
 
 
-def _post(engine: DecliningEngine, **body: Any) -> httpx.Response:
+class WordsRouter:
+    """Stands for the intent router (tested with its real sentence model in
+    tests/agent/test_router.py): says "answer in words" for every request it is asked about."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def route_for_tools(self, request: str, tools: list[dict[str, Any]]) -> Route:
+        self.asked.append(request)
+        return Route("chat", 0.2, True)
+
+
+def _post(engine: DecliningEngine, router: WordsRouter | None = None, **body: Any) -> httpx.Response:
     sched = ChatScheduler([engine])
-    app = create_app(Backends(chat=sched, chat_model="scripted"), ServerSettings())
+    app = create_app(Backends(chat=sched, chat_model="scripted", router=router), ServerSettings())  # type: ignore[arg-type]
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -123,3 +136,35 @@ def test_an_app_tool_of_the_same_name_is_the_apps() -> None:
     engine = DecliningEngine()
     msg = _post(engine, tools=[own]).json()["choices"][0]["message"]
     assert engine.seen[0]["tools"] == [DIRECT_ANSWER] and msg["tool_calls"][0]["function"]["name"] == DIRECT_ANSWER
+
+
+def test_the_router_answers_a_plain_question_in_words_with_one_pass() -> None:
+    engine, router = DecliningEngine(call="lamp"), WordsRouter()
+    msg = _post(engine, router, tools=[LAMP]).json()["choices"][0]["message"]
+    assert router.asked == ["hello"] and msg["content"] == "Hi!" and "tool_calls" not in msg
+    # one pass, the app's tools kept in the prompt (its cache is reused) but not callable
+    assert len(engine.seen) == 1 and engine.seen[0]["tool_choice"] == "none"
+    assert engine.seen[0]["system"] == []  # no escape and no escape rule
+
+
+TURN_WITH_A_CALL = [
+    {"role": "user", "content": "lamp on"},
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "lamp", "arguments": '{"on": true}'}}]},
+    {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+    {"role": "assistant", "content": "The lamp is on."},
+    {"role": "user", "content": "and off again in a bit"},
+]
+
+
+@pytest.mark.parametrize("body", [
+    {"tools": [LAMP], "tool_choice": "required"},
+    {"tools": [LAMP], "tool_choice": {"type": "function", "function": {"name": "lamp"}}},
+    {"tools": [LAMP], "messages": TURN_WITH_A_CALL},  # a follow-up to a turn that used a tool
+    {"tools": [LAMP], "messages": TURN_WITH_A_CALL[:3]},  # a tool result to answer
+], ids=["required", "named", "follow-up", "tool-result"])
+def test_the_router_stands_aside_where_it_cannot_judge(body) -> None:
+    engine, router = DecliningEngine(call="lamp"), WordsRouter()
+    r = _post(engine, router, **body)
+    assert r.status_code == 200, r.text
+    assert router.asked == [] and engine.seen[0]["tool_choice"] != "none"
