@@ -156,7 +156,7 @@ class IntentRouter:
 
 def tool_text(spec: dict[str, Any]) -> str:
     """What the router compares a request with for one tool: its name in words and the first
-    sentence of its description ("get weather: Current weather and forecast for a city")."""
+    sentence of its description ("set alarm: Wake the user at a given hour")."""
     fn = spec.get("function", spec)
     first = (fn.get("description") or "").split(". ")[0].strip()
     return f"{fn.get('name', '').replace('_', ' ')}: {first}"

@@ -378,7 +378,8 @@ PLACE_QUESTION = re.compile(
 
 
 def unrecognised_place(question: str, p: Perception, has_detector: bool) -> str | None:
-    """'desk' for "what is on the desk?" when no desk was recognised (the detector knows no desks)."""
+    """'desk' for "what's sitting under the desk?" when no desk was recognised (the detector
+    knows no desks)."""
     m = PLACE_QUESTION.search(question)
     if not m or not has_detector:
         return None

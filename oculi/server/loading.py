@@ -56,16 +56,6 @@ def load_backends(
         chat = ChatScheduler(engines, queue_size=server.queue_size,
                              retry_after=server.retry_after_seconds)
     backends = Backends(chat=chat, chat_model=mid)
-    if server.intent_router:
-        from oculi.agent.router import load_router
-
-        progress("loading the intent router (minilm-l6-v2)…")
-        backends.router = load_router()
-        if backends.router is None:
-            warn("intent router unavailable (minilm-l6-v2 not installed): the model alone "
-                 "decides whether a request needs one of an app's tools")
-        else:
-            backends.router.warm_up()
     if embeddings:
         from oculi.server.backends.minilm import MiniLMEmbedder
 
@@ -128,4 +118,18 @@ def load_backends(
     backends.host = AssistantHost(settings, engine=rt.tool_engine if rt is not None else None)
     if rt is not None:
         rt.host = backends.host
+    if server.intent_router:
+        # the assistant's own router when it has one: one sentence model for both
+        router = backends.host.router
+        if router is None:
+            from oculi.agent.router import load_router
+
+            progress("loading the intent router (minilm-l6-v2)…")
+            router = load_router()
+        if router is None:
+            warn("intent router unavailable (minilm-l6-v2 not installed): the model alone "
+                 "decides whether a request needs one of an app's tools")
+        else:
+            router.warm_up()
+        backends.router = router
     return backends

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from oculi.server.protocol import ChatCompletionRequest
 from oculi.server.serving_chat import (
     ChatRun,
+    app_tools,
     build_job,
     check_supported,
     plainly_words,
@@ -64,10 +65,11 @@ async def chat_completions(body: ChatCompletionRequest, request: Request):  # ty
     check_supported(body, state.settings)
     messages = await to_chat_messages(body, b.images, state.settings)
     # the router embeds the request (a few ms): off the event loop
-    words_only = bool(b.router and body.tools) and await asyncio.to_thread(
-        plainly_words, b.router, body, messages)
-    run = ChatRun(build_job(body, messages, state.settings, words_only=words_only), b.chat,
-                  state.metrics, b.chat_model)
+    tools = app_tools(body)
+    words_only = bool(b.router and tools) and await asyncio.to_thread(
+        plainly_words, b.router, body, messages, tools or [])
+    run = ChatRun(build_job(body, messages, state.settings, tools=tools, words_only=words_only),
+                  b.chat, state.metrics, b.chat_model)
     run.start()
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)

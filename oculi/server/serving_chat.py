@@ -149,7 +149,7 @@ async def to_chat_messages(
 
 
 def plainly_words(router: IntentRouter | None, req: ChatCompletionRequest,
-                  messages: list[ChatMessage]) -> bool:
+                  messages: list[ChatMessage], tools: list[dict[str, Any]]) -> bool:
     """Whether the router answers this request in words, offering the app's tools no call.
 
     It stands aside (the model decides) unless the app sent tools with "auto", the latest
@@ -163,16 +163,20 @@ def plainly_words(router: IntentRouter | None, req: ChatCompletionRequest,
     previous = messages[users[-2] + 1:users[-1]] if len(users) > 1 else messages[:users[-1]]
     if any(m.tool_calls or m.role == "tool" for m in previous):
         return False
-    tools = [t.model_dump(exclude_none=True) for t in req.tools]
     route = router.route_for_tools(messages[-1].content or "", tools)
     log.info("intent router: %s (words ahead by %+.3f)%s", route.kind, route.margin,
              ": answered in words" if route.words_only else "")
     return route.words_only
 
 
+def app_tools(req: ChatCompletionRequest) -> list[dict[str, Any]] | None:
+    """The request's tools as plain dicts (the engine's and the router's shape)."""
+    return [t.model_dump(exclude_none=True) for t in req.tools] if req.tools else None
+
+
 def build_job(
     req: ChatCompletionRequest, messages: list[ChatMessage], settings: ServerSettings,
-    *, words_only: bool = False,
+    *, tools: list[dict[str, Any]] | None = None, words_only: bool = False,
 ) -> ChatJob:
     """The engine job of a request. `words_only` (plainly_words): the app's tools stay in
     the prompt, but no call can be made and no escape is offered."""
@@ -191,7 +195,7 @@ def build_job(
     elif req.tool_choice is not None:
         tool_choice = req.tool_choice.model_dump()
     rf = req.response_format
-    tools = [t.model_dump(exclude_none=True) for t in req.tools] if req.tools else None
+    tools = app_tools(req) if tools is None else list(tools)  # the escape may be appended
     if tools and words_only:
         tool_choice = "none"
     elif tools and tool_choice == "auto" and all(t["function"]["name"] != DIRECT_ANSWER for t in tools):
