@@ -368,6 +368,20 @@ def test_settled_names_need_a_unique_tool_without_arguments() -> None:
     assert settled_argless_call('{"name": "note"', [note, notes]) == "note"
     assert settled_argless_call('{"na', [STATUS]) is None
 
+def test_a_call_opened_with_the_tools_listing_tag_is_a_call_not_text() -> None:
+    """Qwen's template lists the tools inside `<tools></tools>`; the default model once
+    opened a call with that tag, and the reply reached an app as text."""
+    from oculi.llm.remote import _calls_in_text
+    from oculi.llm.tools import opening_state
+
+    assert opening_state('<tools>\n{"name": "get_weather"') == "call"
+    assert opening_state("<tools>\n<tool_call>") == "call"
+    assert opening_state("<too") == "undecided"
+    assert opening_state("<tools> are what I use") == "text"
+    calls = _calls_in_text('<tools>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n</tools>')
+    assert [(c.name, json.loads(c.arguments)) for c in calls] == [("get_weather", {"city": "Oslo"})]
+
+
 
 @pytest.mark.default_model
 @pytest.mark.slow

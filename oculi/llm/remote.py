@@ -310,11 +310,12 @@ class RemoteEngine:
 
 
 def _calls_in_text(text: str) -> list[ToolCall]:
-    """Calls a model wrote as text (`<tool_call>{…}</tool_call>`, a JSON block, bare JSON)."""
+    """Calls a model wrote as text (`<tool_call>{…}</tool_call>`, a JSON block, bare JSON, or
+    JSON inside the `<tools>` tag Qwen's template lists the tools in)."""
     body = text.strip()
-    for fence in ("```json", "```"):
+    for fence in ("```json", "```", "<tools>"):
         body = body.removeprefix(fence)
-    body = body.removesuffix("```").strip()
+    body = body.removesuffix("```").removesuffix("</tools>").strip()
     if body.startswith("{{") and body.endswith("}}"):
         body = body[1:-1]
     if not body.startswith(toolfmt.CALL_OPEN):

@@ -45,8 +45,10 @@ MAX_PARALLEL_CALLS = 4
 # How models actually open a call, whitespace removed. Qwen2.5-Coder, for one, often writes
 # a fenced JSON block instead of the `<tool_call>` tag its template asks for.
 # `{{"name"` too: Qwen's template shows the format with Jinja-escaped braces, and the model
-# sometimes copies them literally.
-_OPENERS = ("<tool_call>", '```json{"name"', '```{"name"', '{"name"', '{{"name"')
+# sometimes copies them literally. `<tools>`: the template lists the tools inside
+# `<tools></tools>`, and the model now and then opens its call with that tag instead.
+_OPENERS = ("<tool_call>", '```json{"name"', '```{"name"', '{"name"', '{{"name"',
+            '<tools>{"name"', "<tools><tool_call>")
 
 
 def opening_state(text: str) -> str:
