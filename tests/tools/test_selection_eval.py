@@ -56,8 +56,18 @@ DEV4 = HERE / "tool_selection_holdout_v3.json"  # was held out; see the module d
 DEV4_SHA256 = "bf28e7fc6b579e5aae19c1220f83d6f8e14f6d5640f493acbb0c04b08de67c5c"
 HOLDOUT = HERE / "tool_selection_holdout_v4.json"
 HOLDOUT_SHA256 = "9fbf1bb9ca9abef39dddfc9ac0023b7aeee087a81ebb3f8d0ef49582e6e9d14c"
+# v5: written blind and committed alone (c8a058b) on 2026-12-05; not scored yet. It becomes the
+# headline at its first run, after which v4 is a development set.
+HOLDOUT_V5 = HERE / "tool_selection_holdout_v5.json"
+HOLDOUT_V5_SHA256 = "fd91afb0633153ffbf44e7be05d5e31c9d064d3cc6270da5cedb6543e840535c"
 FIXTURE_CLOCK = datetime(2026, 11, 24, 14, 0)  # a Tuesday, as the fixture says
 SYSTEM = "You are oculi, a private assistant running on the wearer's own smart glasses. Answer briefly and plainly."
+
+
+def app_system(clock: datetime) -> str:
+    """An app's system line: an app that offers reminders tells the model the local time (the
+    API has no clock of its own). Held-out v4 was scored once without it (2026-12-05)."""
+    return f"{SYSTEM} The local time is {clock:%A, %d %B %Y, %H:%M}."
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
 
 
@@ -102,6 +112,8 @@ def test_holdout_is_frozen():
     assert hashlib.sha256(HOLDOUT.read_bytes()).hexdigest() == HOLDOUT_SHA256, (
         "tool_selection_holdout_v4.json changed: a held-out set is never edited after its score "
         "was seen; write a new one (v5) instead")
+    assert hashlib.sha256(HOLDOUT_V5.read_bytes()).hexdigest() == HOLDOUT_V5_SHA256, (
+        "tool_selection_holdout_v5.json changed: it is held out and never edited")
     assert hashlib.sha256(DEV4.read_bytes()).hexdigest() == DEV4_SHA256, (
         "tool_selection_holdout_v3.json changed: it was held out once and is never edited")
 
@@ -203,13 +215,14 @@ def default_server():
 @pytest.mark.timeout(14400)
 @pytest.mark.parametrize("fixture", [FIXTURE, DEV3, DEV4, HOLDOUT], ids=["fixture", "dev3", "dev4", "holdout"])
 def test_tool_selection_through_the_api(default_server, tmp_path, fixture):
-    """An app's request: its own system line, oculi's tool schemas as its tools, "auto"."""
+    """An app's request: its own system line (with the local time), oculi's tool schemas as its
+    tools, "auto"."""
     from openai import OpenAI
 
     client = OpenAI(base_url=default_server.base_url + "/v1", api_key="unused", max_retries=0, timeout=3600)
     cases, clock = load(fixture)
     with eval_runtime(tmp_path, engine=lambda: None, clock=clock) as rt:
-        report = run_selection_eval_api(client, DEFAULT_MODEL, rt.registry, cases, system=SYSTEM,
+        report = run_selection_eval_api(client, DEFAULT_MODEL, rt.registry, cases, system=app_system(clock),
                                         progress=_show)
     _record(f"api {fixture.name}", report)
     accuracy, no_tool = FLOORS[fixture]

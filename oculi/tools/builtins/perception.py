@@ -113,7 +113,7 @@ class MemoryTools:
         earlier (this morning, yesterday, last week). Not for general knowledge.
 
         Args:
-            question: the question, with any time words (e.g. "what did the mechanic say on Friday")
+            question: the wearer's question in their own words, time words kept
         """
         return self.memory.recall(question)
 
