@@ -368,6 +368,7 @@ def test_settled_names_need_a_unique_tool_without_arguments() -> None:
     assert settled_argless_call('{"name": "note"', [note, notes]) == "note"
     assert settled_argless_call('{"na', [STATUS]) is None
 
+
 def test_a_call_opened_with_the_tools_listing_tag_is_a_call_not_text() -> None:
     """Qwen's template lists the tools inside `<tools></tools>`; the default model once
     opened a call with that tag, and the reply reached an app as text."""
@@ -380,7 +381,6 @@ def test_a_call_opened_with_the_tools_listing_tag_is_a_call_not_text() -> None:
     assert opening_state("<tools> are what I use") == "text"
     calls = _calls_in_text('<tools>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n</tools>')
     assert [(c.name, json.loads(c.arguments)) for c in calls] == [("get_weather", {"city": "Oslo"})]
-
 
 
 @pytest.mark.default_model

@@ -312,10 +312,11 @@ class RemoteEngine:
 def _calls_in_text(text: str) -> list[ToolCall]:
     """Calls a model wrote as text (`<tool_call>{…}</tool_call>`, a JSON block, bare JSON, or
     JSON inside the `<tools>` tag Qwen's template lists the tools in)."""
-    body = text.strip()
-    for fence in ("```json", "```", "<tools>"):
+    opening, closing = toolfmt.TOOLS_WRAPPER
+    body = text.strip().removeprefix(opening).removesuffix(closing).strip()
+    for fence in ("```json", "```"):
         body = body.removeprefix(fence)
-    body = body.removesuffix("```").removesuffix("</tools>").strip()
+    body = body.removesuffix("```").strip()
     if body.startswith("{{") and body.endswith("}}"):
         body = body[1:-1]
     if not body.startswith(toolfmt.CALL_OPEN):

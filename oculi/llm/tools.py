@@ -45,15 +45,19 @@ MAX_PARALLEL_CALLS = 4
 # How models actually open a call, whitespace removed. Qwen2.5-Coder, for one, often writes
 # a fenced JSON block instead of the `<tool_call>` tag its template asks for.
 # `{{"name"` too: Qwen's template shows the format with Jinja-escaped braces, and the model
-# sometimes copies them literally. `<tools>`: the template lists the tools inside
-# `<tools></tools>`, and the model now and then opens its call with that tag instead.
-_OPENERS = ("<tool_call>", '```json{"name"', '```{"name"', '{"name"', '{{"name"',
-            '<tools>{"name"', "<tools><tool_call>")
+# sometimes copies them literally.
+_OPENERS = ("<tool_call>", '```json{"name"', '```{"name"', '{"name"', '{{"name"')
+# The template lists the tools inside `<tools></tools>`, and the model now and then wraps its
+# call in that tag: a wrapper around any of the openers above, not an opener of its own.
+TOOLS_WRAPPER = ("<tools>", "</tools>")
 
 
 def opening_state(text: str) -> str:
     """Classify the start of an answer: 'call', 'text', or 'undecided' (keep listening)."""
     compact = re.sub(r"\s+", "", text)
+    if TOOLS_WRAPPER[0].startswith(compact):
+        return "undecided"
+    compact = compact.removeprefix(TOOLS_WRAPPER[0])
     if any(compact.startswith(o) for o in _OPENERS):
         return "call"
     if not compact or any(o.startswith(compact) for o in _OPENERS):

@@ -62,13 +62,13 @@ HOLDOUT_V5 = HERE / "tool_selection_holdout_v5.json"
 HOLDOUT_V5_SHA256 = "fd91afb0633153ffbf44e7be05d5e31c9d064d3cc6270da5cedb6543e840535c"
 FIXTURE_CLOCK = datetime(2026, 11, 24, 14, 0)  # a Tuesday, as the fixture says
 SYSTEM = "You are oculi, a private assistant running on the wearer's own smart glasses. Answer briefly and plainly."
+DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
 
 
 def app_system(clock: datetime) -> str:
     """An app's system line: an app that offers reminders tells the model the local time (the
     API has no clock of its own). Held-out v4 was scored once without it (2026-12-05)."""
     return f"{SYSTEM} The local time is {clock:%A, %d %B %Y, %H:%M}."
-DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
 
 
 def load(path: Path) -> tuple[list[dict], datetime]:
