@@ -110,6 +110,20 @@ def _level(base_url: str, model: str, clients: int, max_tokens: int,
 class PeerServer:
     """`python -m llama_cpp.server` on a free loopback port (needs its [server] extras)."""
 
+    @staticmethod
+    def check_installed() -> None:
+        """Fail before any level runs, not after minutes of oculi's levels: `make run` installs
+        oculi without the server's extras, which only `make install-test` adds."""
+        probe = subprocess.run([sys.executable, "-c", "import llama_cpp.server.app"],
+                               capture_output=True, text=True)
+        if probe.returncode != 0:
+            from oculi.errors import OculiError
+
+            last = (probe.stderr.strip().splitlines() or ["import failed"])[-1]
+            raise OculiError(f"llama-cpp-python's server cannot start here ({last})",
+                             hint="install its extras (`make install-test`, or pip install "
+                                  "sse-starlette starlette-context), or pass --no-peer")
+
     def __init__(self, model_path: Path, threads: int, context_tokens: int) -> None:
         from oculi.server.live import free_port
 
@@ -160,6 +174,8 @@ def bench_serve(
     from oculi.server.live import LiveServer
 
     path = default_store().path(model)
+    if peer:
+        PeerServer.check_installed()
     results: list[LevelResult] = []
     loads: list[tuple[float, float, float]] = []
     env = {"OCULI_LLM__THREADS": str(threads), "OCULI_LLM__CONTEXT_TOKENS": str(context_tokens)}
