@@ -61,7 +61,14 @@ _NOT_KNOWN = re.compile(
     r"|\b(?:unable|not\s+able)\s+to\s+(?:determine|tell|know|find|say)\b|\bnot\s+enough\s+information\b"
     r"|\bi\s+can't\s+see\s+anything\b")
 # ...to a question about the wearer's own things or past ("where is my bike?", "what did I…")
-_OWN = re.compile(r"\b(?:my|mine|did\s+i|i\s+(?:left|put|parked|told|said|saw|kept|stored))\b")
+_PAST = r"did\s+i|i\s+(?:left|put|parked|told|said|saw|kept|stored)"
+_OWN = re.compile(rf"\b(?:my|mine|{_PAST})\b")
+# ...and, of those, one about what the wearer did or said before ("where did I park?")
+_OWN_PAST = re.compile(rf"\b(?:{_PAST})\b")
+
+# The camera's refusals (look.prompt dictates them for a poor frame: "I can't see it well: …",
+# "I can't read it: …"); no answer to a question about what the wearer did before.
+_CAMERA_REFUSAL = re.compile(r"^\W*i\s*(?:can't|cannot|can\s+not)\s+(?:see|read)\s+it\b")
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n")
 
@@ -81,6 +88,17 @@ def about_the_wearer(question: str) -> bool:
     """Whether `question` asks about the wearer's own things or past, which their memory may
     hold ("where is my bike?", "what did I say about the rent?")."""
     return bool(_OWN.search(question.lower().replace("’", "'")))
+
+
+def about_the_wearers_past(question: str) -> bool:
+    """Whether `question` asks what the wearer did, said or saw before ("where did I park?",
+    "what did I tell you about the rent?"): the camera cannot show that, their memory may."""
+    return bool(_OWN_PAST.search(question.lower().replace("’", "'")))
+
+
+def refuses_to_look(text: str) -> bool:
+    """Whether `text` is the camera's refusal of a poor frame ("I can't see it well: …")."""
+    return bool(_CAMERA_REFUSAL.search(text.lower().replace("’", "'")))
 
 
 def first_sentence_end(text: str) -> int | None:

@@ -17,9 +17,11 @@ from typing import Any
 
 from oculi.agent.claims import (
     about_the_wearer,
+    about_the_wearers_past,
     admits_not_knowing,
     claims_an_action,
     first_sentence_end,
+    refuses_to_look,
 )
 from oculi.agent.events import (
     AgentDone,
@@ -168,6 +170,8 @@ class Agent:
         question = next((m.content or "" for m in reversed(history) if m.role == "user"), "")
         recall_offered = (RECALL in {t["function"]["name"] for t in specs or []}
                           and about_the_wearer(question) and not seen)
+        # what the wearer did before ("where did I park?") is in their memory, never in view
+        past = recall_offered and about_the_wearers_past(question)
         for step in range(1, self.max_steps + 1):
             may_call = offer_tools and not words_only and step < self.max_steps
             text, calls, reason = "", [], "stop"
@@ -181,7 +185,7 @@ class Agent:
             if may_call and not acted:
                 judge = claims_an_action
                 if recall_offered:
-                    judge = self._claims_or_not_known
+                    judge = self._past_not_known if past else self._claims_or_not_known
             elif acted and self.not_after_tools:
                 judge = self._dictated
             for out in _judged(self._generate(history + new, specs, usage, cancel,
@@ -226,6 +230,8 @@ class Agent:
                         text, calls, reason = out
                     else:
                         yield out
+            if past and not acted:
+                calls = _recall_not_the_camera(calls, question)
             if not calls or reason == "cancelled":
                 new.append(ChatMessage(role="assistant", content=text))
                 break
@@ -253,6 +259,13 @@ class Agent:
     @staticmethod
     def _claims_or_not_known(sentence: str) -> bool:
         return claims_an_action(sentence) or admits_not_knowing(sentence)
+
+    @classmethod
+    def _past_not_known(cls, sentence: str) -> bool:
+        """Also the camera's refusal: the camera note of a poor frame dictates one ("If asked
+        about the view, answer …"), and asked "where did I park?" the 1.5B model gave it in
+        one full run of tests/assistant/test_one_session_live.py."""
+        return cls._claims_or_not_known(sentence) or refuses_to_look(sentence)
 
     def _dictated(self, sentence: str) -> bool:
         return sentence.strip().strip('"').lower() in {s.lower() for s in self.not_after_tools}
@@ -328,6 +341,23 @@ def _judged(
         yield from held
         if isinstance(out, tuple):
             yield out
+
+
+# The tools that look through the camera now; what the wearer did before is not in view.
+CAMERA_NOW = frozenset({"describe_view", "read_text_aloud"})
+
+
+def _recall_not_the_camera(calls: list[ToolCall], question: str) -> list[ToolCall]:
+    """`calls` with a look through the camera replaced by a search of the wearer's memory.
+
+    Why: what the wearer did or said before is never in the view, but to a small model
+    "where did I park?" reads much like a question about the view; the camera note of the
+    live session drew the same question to its refusal (Agent._past_not_known)."""
+    if not any(c.name in CAMERA_NOW for c in calls):
+        return calls
+    log.info("a question about the wearer's past went to the camera: recall instead")
+    kept = [c for c in calls if c.name not in CAMERA_NOW and c.name != RECALL]
+    return [ToolCall(RECALL, json.dumps({"question": question})), *kept]
 
 
 def _any_but_the_escape(specs: list[dict[str, Any]]) -> ToolChoice:

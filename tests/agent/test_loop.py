@@ -365,3 +365,44 @@ def test_what_counts_as_not_knowing(reply, not_known):
     from oculi.agent.claims import admits_not_knowing
 
     assert admits_not_knowing(reply) is not_known
+
+
+def test_a_question_about_the_wearers_past_is_recalled_not_looked_at():
+    asked: list[str] = []
+    looked: list[str] = []
+
+    def describe_view(question: str) -> str:
+        """Look through the camera."""
+        looked.append(question)
+        return "I can't see it well: there is glare."
+
+    reg = _memory_registry(asked)
+    reg.register(function_tool(describe_view))
+    engine = ScriptedEngine([[ToolCall("describe_view", '{"question": "where did I park?"}')],
+                             "You parked on the second floor."])
+    events = _run(Agent(engine, reg, system="s"), "Where did I leave the car?")
+    started = [e.name for e in events if isinstance(e, ToolCallStarted)]
+    assert started == ["recall"] and looked == [] and asked == ["Where did I leave the car?"]
+    assert events[-1].text == "You parked on the second floor."
+    # a question about the view now still looks
+    engine = ScriptedEngine([[ToolCall("describe_view", '{"question": "what colour is my car?"}')],
+                             "It is red."])
+    events = _run(Agent(engine, reg, system="s"), "What colour is my car?")
+    assert [e.name for e in events if isinstance(e, ToolCallStarted)] == ["describe_view"]
+    assert looked == ["what colour is my car?"] and len(asked) == 1
+
+
+def test_the_cameras_refusal_is_no_answer_to_a_question_about_the_wearers_past():
+    asked: list[str] = []
+    engine = ScriptedEngine(["I can't see it well: there is glare. Tilt the object.",
+                             [ToolCall("recall", '{"question": "where did I park?"}')],
+                             "You parked on level 3."])
+    events = _run(Agent(engine, _memory_registry(asked), system="s"), "Where did I park?")
+    said = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    assert "glare" not in said and asked == ["where did I park?"]
+    assert engine.choices[1] == {"type": "function", "function": {"name": "recall"}}
+    assert events[-1].text == "You parked on level 3."
+    # about the view now ("my" things in front of the wearer), the refusal is the answer
+    engine = ScriptedEngine(["I can't read it: the picture is blurred."])
+    events = _run(Agent(engine, _memory_registry(asked), system="s"), "What does my ticket say?")
+    assert events[-1].text.startswith("I can't read it") and len(asked) == 1
