@@ -9,9 +9,12 @@ Three sets, reported separately:
 - DEV4 (tool_selection_holdout_v3.json): the held-out set of 2026-12-03, scored once through
   the API (75.5 % / 50.0 %). From 2026-12-05 it is tuned on, so it is a development set too;
   its sha256 stays pinned so that it is never edited.
-- HOLDOUT (v4), the headline: written from scratch on 2026-12-05 before any model output was
-  seen with it, committed alone (a0b1172) and frozen by sha256 (below). Never tune on it;
-  never edit it — a change of tools gets a new set (v5), not edits to this one.
+- DEV5 (tool_selection_holdout_v4.json): the held-out set of the morning of 2026-12-05,
+  written before any model output was seen with it and scored once through the API (81.1 % /
+  83.3 %). From 2026-12-06 it is a development set; its sha256 stays pinned.
+- HOLDOUT (v5), the headline: written blind (from the tools' names and argument schemas
+  only) on 2026-12-05, committed alone (c8a058b), frozen by sha256 (below), first scored on
+  2026-12-06. Never tune on it; never edit it — a change of tools gets a new set (v6).
 
 Each is scored through the agent (its prompt, with `answer_directly`, and the intent router
 as the assistant uses it when its sentence model is installed) and the fixture and
@@ -54,12 +57,10 @@ DEV2 = HERE / "tool_selection_dev2.json"
 DEV3 = HERE / "tool_selection_holdout_v2.json"  # was held out; see the module docstring
 DEV4 = HERE / "tool_selection_holdout_v3.json"  # was held out; see the module docstring
 DEV4_SHA256 = "bf28e7fc6b579e5aae19c1220f83d6f8e14f6d5640f493acbb0c04b08de67c5c"
-HOLDOUT = HERE / "tool_selection_holdout_v4.json"
-HOLDOUT_SHA256 = "9fbf1bb9ca9abef39dddfc9ac0023b7aeee087a81ebb3f8d0ef49582e6e9d14c"
-# v5: written blind and committed alone (c8a058b) on 2026-12-05; not scored yet. It becomes the
-# headline at its first run, after which v4 is a development set.
-HOLDOUT_V5 = HERE / "tool_selection_holdout_v5.json"
-HOLDOUT_V5_SHA256 = "fd91afb0633153ffbf44e7be05d5e31c9d064d3cc6270da5cedb6543e840535c"
+DEV5 = HERE / "tool_selection_holdout_v4.json"  # was held out; see the module docstring
+DEV5_SHA256 = "9fbf1bb9ca9abef39dddfc9ac0023b7aeee087a81ebb3f8d0ef49582e6e9d14c"
+HOLDOUT = HERE / "tool_selection_holdout_v5.json"
+HOLDOUT_SHA256 = "fd91afb0633153ffbf44e7be05d5e31c9d064d3cc6270da5cedb6543e840535c"
 FIXTURE_CLOCK = datetime(2026, 11, 24, 14, 0)  # a Tuesday, as the fixture says
 SYSTEM = "You are oculi, a private assistant running on the wearer's own smart glasses. Answer briefly and plainly."
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
@@ -67,7 +68,7 @@ DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
 
 def app_system(clock: datetime) -> str:
     """An app's system line: an app that offers reminders tells the model the local time (the
-    API has no clock of its own). Held-out v4 was scored once without it (2026-12-05)."""
+    API has no clock of its own). v4 (now DEV5) was scored once without it (2026-12-05)."""
     return f"{SYSTEM} The local time is {clock:%A, %d %B %Y, %H:%M}."
 
 
@@ -110,17 +111,16 @@ def test_fixture_covers_every_builtin_with_several_phrasings(tmp_path):
 def test_holdout_is_frozen():
     """The held-out sets are the ones committed alone before their first score; never edited."""
     assert hashlib.sha256(HOLDOUT.read_bytes()).hexdigest() == HOLDOUT_SHA256, (
-        "tool_selection_holdout_v4.json changed: a held-out set is never edited after its score "
-        "was seen; write a new one (v5) instead")
-    assert hashlib.sha256(HOLDOUT_V5.read_bytes()).hexdigest() == HOLDOUT_V5_SHA256, (
-        "tool_selection_holdout_v5.json changed: it is held out and never edited")
-    assert hashlib.sha256(DEV4.read_bytes()).hexdigest() == DEV4_SHA256, (
-        "tool_selection_holdout_v3.json changed: it was held out once and is never edited")
+        "tool_selection_holdout_v5.json changed: a held-out set is never edited after its score "
+        "was seen; write a new one (v6) instead")
+    for dev, sha in ((DEV4, DEV4_SHA256), (DEV5, DEV5_SHA256)):
+        assert hashlib.sha256(dev.read_bytes()).hexdigest() == sha, (
+            f"{dev.name} changed: it was held out once and is never edited")
 
 
 def test_sets_are_separate_and_the_holdout_is_big_enough(tmp_path):
-    says = {p: {c["say"].lower() for c in load(p)[0]} for p in (FIXTURE, DEV2, DEV3, DEV4, HOLDOUT)}
-    assert not (says[FIXTURE] | says[DEV2] | says[DEV3] | says[DEV4]) & says[HOLDOUT]
+    says = {p: {c["say"].lower() for c in load(p)[0]} for p in (FIXTURE, DEV2, DEV3, DEV4, DEV5, HOLDOUT)}
+    assert not (says[FIXTURE] | says[DEV2] | says[DEV3] | says[DEV4] | says[DEV5]) & says[HOLDOUT]
     assert not says[FIXTURE] & says[DEV2] and not says[FIXTURE] & says[DEV3]
     held, _ = load(HOLDOUT)
     assert len(held) >= 40 and sum(c["expect"][0]["tool"] is None for c in held) >= 10
@@ -178,15 +178,15 @@ def _record(name: str, report: EvalReport) -> None:
 # Floors guard against regressions; the targets (issue 15) are 0.90 right tool and arguments
 # and 0.90 of no-tool requests answered without a tool, on the held-out set through the API.
 FLOORS = {FIXTURE: (0.90, 0.90), DEV2: (0.80, 0.80), DEV3: (0.70, 0.60), DEV4: (0.70, 0.50),
-          HOLDOUT: (0.90, 0.90)}
+          DEV5: (0.75, 0.75), HOLDOUT: (0.90, 0.90)}
 
 
 @pytest.mark.slow
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)  # ~60 model turns a set: minutes on a quiet 2-core machine, hours when shared
-@pytest.mark.parametrize("fixture", [FIXTURE, DEV2, DEV3, DEV4, HOLDOUT],
-                         ids=["fixture", "dev2", "dev3", "dev4", "holdout"])
+@pytest.mark.parametrize("fixture", [FIXTURE, DEV2, DEV3, DEV4, DEV5, HOLDOUT],
+                         ids=["fixture", "dev2", "dev3", "dev4", "dev5", "holdout"])
 def test_tool_selection_accuracy(default_engine, tmp_path, fixture):
     cases, clock = load(fixture)
     with eval_runtime(tmp_path, default_engine, clock) as rt:
@@ -213,7 +213,8 @@ def default_server():
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)
-@pytest.mark.parametrize("fixture", [FIXTURE, DEV3, DEV4, HOLDOUT], ids=["fixture", "dev3", "dev4", "holdout"])
+@pytest.mark.parametrize("fixture", [FIXTURE, DEV3, DEV4, DEV5, HOLDOUT],
+                         ids=["fixture", "dev3", "dev4", "dev5", "holdout"])
 def test_tool_selection_through_the_api(default_server, tmp_path, fixture):
     """An app's request: its own system line (with the local time), oculi's tool schemas as its
     tools, "auto"."""
