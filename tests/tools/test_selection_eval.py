@@ -12,10 +12,12 @@ Three sets, reported separately:
 - DEV5 (tool_selection_holdout_v4.json): the held-out set of the morning of 2026-12-05,
   written before any model output was seen with it and scored once through the API (81.1 % /
   83.3 %). From 2026-12-06 it is a development set; its sha256 stays pinned.
-- HOLDOUT (v5), the headline: written blind (from the tools' names and argument schemas
-  only) on 2026-12-05, committed alone (c8a058b), frozen by sha256 (below). First and only
-  held-out run, through the API, 2026-12-06 at 7e43f1e: 73.5 % right, 76.0 % no-tool. Never
-  edit it — a change of tools gets a new set (v6).
+- DEV6 (tool_selection_holdout_v5.json): written blind (from the tools' names and argument
+  schemas only) on 2026-12-05, committed alone (c8a058b). Its first and only held-out run,
+  through the API, 2026-12-06 at 7e43f1e: 73.5 % right, 76.0 % no-tool. A development set since.
+- HOLDOUT (v6), the headline: written blind the same way on 2026-12-06 before any model output
+  was seen with it, committed alone (b7373ec) and frozen by sha256 (below). Never tune on it;
+  never edit it — a change of tools gets a new set (v7).
 
 Each is scored through the agent (its prompt, with `answer_directly`, and the intent router
 as the assistant uses it when its sentence model is installed) and the fixture and
@@ -60,8 +62,13 @@ DEV4 = HERE / "tool_selection_holdout_v3.json"  # was held out; see the module d
 DEV4_SHA256 = "bf28e7fc6b579e5aae19c1220f83d6f8e14f6d5640f493acbb0c04b08de67c5c"
 DEV5 = HERE / "tool_selection_holdout_v4.json"  # was held out; see the module docstring
 DEV5_SHA256 = "9fbf1bb9ca9abef39dddfc9ac0023b7aeee087a81ebb3f8d0ef49582e6e9d14c"
-HOLDOUT = HERE / "tool_selection_holdout_v5.json"
-HOLDOUT_SHA256 = "fd91afb0633153ffbf44e7be05d5e31c9d064d3cc6270da5cedb6543e840535c"
+DEV6 = HERE / "tool_selection_holdout_v5.json"  # was held out; see the module docstring
+DEV6_SHA256 = "fd91afb0633153ffbf44e7be05d5e31c9d064d3cc6270da5cedb6543e840535c"
+HOLDOUT = HERE / "tool_selection_holdout_v6.json"
+HOLDOUT_SHA256 = "bc0e9fda61804e11eca510388ebe2ce3e3e9c84458dadbea8199ca8f2d694932"
+# Two common questions v6's writer (who saw none of the development sets) wrote word for word
+# as they stand in v2 and v3; v6 is frozen, so they stay, and the note reports v6 without them too.
+HOLDOUT_SHARED = {"what's fifteen percent of eighty", "what's the difference between weather and climate"}
 FIXTURE_CLOCK = datetime(2026, 11, 24, 14, 0)  # a Tuesday, as the fixture says
 SYSTEM = "You are oculi, a private assistant running on the wearer's own smart glasses. Answer briefly and plainly."
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
@@ -112,16 +119,17 @@ def test_fixture_covers_every_builtin_with_several_phrasings(tmp_path):
 def test_holdout_is_frozen():
     """The held-out sets are the ones committed alone before their first score; never edited."""
     assert hashlib.sha256(HOLDOUT.read_bytes()).hexdigest() == HOLDOUT_SHA256, (
-        "tool_selection_holdout_v5.json changed: a held-out set is never edited after its score "
-        "was seen; write a new one (v6) instead")
-    for dev, sha in ((DEV4, DEV4_SHA256), (DEV5, DEV5_SHA256)):
+        "tool_selection_holdout_v6.json changed: a held-out set is never edited after its score "
+        "was seen; write a new one (v7) instead")
+    for dev, sha in ((DEV4, DEV4_SHA256), (DEV5, DEV5_SHA256), (DEV6, DEV6_SHA256)):
         assert hashlib.sha256(dev.read_bytes()).hexdigest() == sha, (
             f"{dev.name} changed: it was held out once and is never edited")
 
 
 def test_sets_are_separate_and_the_holdout_is_big_enough(tmp_path):
-    says = {p: {c["say"].lower() for c in load(p)[0]} for p in (FIXTURE, DEV2, DEV3, DEV4, DEV5, HOLDOUT)}
-    assert not (says[FIXTURE] | says[DEV2] | says[DEV3] | says[DEV4] | says[DEV5]) & says[HOLDOUT]
+    says = {p: {c["say"].lower() for c in load(p)[0]} for p in (FIXTURE, DEV2, DEV3, DEV4, DEV5, DEV6, HOLDOUT)}
+    shared = (says[FIXTURE] | says[DEV2] | says[DEV3] | says[DEV4] | says[DEV5] | says[DEV6]) & says[HOLDOUT]
+    assert shared <= HOLDOUT_SHARED, shared - HOLDOUT_SHARED
     assert not says[FIXTURE] & says[DEV2] and not says[FIXTURE] & says[DEV3]
     held, _ = load(HOLDOUT)
     assert len(held) >= 40 and sum(c["expect"][0]["tool"] is None for c in held) >= 10
@@ -179,15 +187,15 @@ def _record(name: str, report: EvalReport) -> None:
 # Floors guard against regressions; the targets (issue 15) are 0.90 right tool and arguments
 # and 0.90 of no-tool requests answered without a tool, on the held-out set through the API.
 FLOORS = {FIXTURE: (0.90, 0.90), DEV2: (0.80, 0.80), DEV3: (0.70, 0.60), DEV4: (0.70, 0.50),
-          DEV5: (0.75, 0.75), HOLDOUT: (0.90, 0.90)}
+          DEV5: (0.75, 0.75), DEV6: (0.70, 0.70), HOLDOUT: (0.90, 0.90)}
 
 
 @pytest.mark.slow
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)  # ~60 model turns a set: minutes on a quiet 2-core machine, hours when shared
-@pytest.mark.parametrize("fixture", [FIXTURE, DEV2, DEV3, DEV4, DEV5, HOLDOUT],
-                         ids=["fixture", "dev2", "dev3", "dev4", "dev5", "holdout"])
+@pytest.mark.parametrize("fixture", [FIXTURE, DEV2, DEV3, DEV4, DEV5, DEV6, HOLDOUT],
+                         ids=["fixture", "dev2", "dev3", "dev4", "dev5", "dev6", "holdout"])
 def test_tool_selection_accuracy(default_engine, tmp_path, fixture):
     cases, clock = load(fixture)
     with eval_runtime(tmp_path, default_engine, clock) as rt:
@@ -214,8 +222,8 @@ def default_server():
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)
-@pytest.mark.parametrize("fixture", [FIXTURE, DEV3, DEV4, DEV5, HOLDOUT],
-                         ids=["fixture", "dev3", "dev4", "dev5", "holdout"])
+@pytest.mark.parametrize("fixture", [FIXTURE, DEV3, DEV4, DEV5, DEV6, HOLDOUT],
+                         ids=["fixture", "dev3", "dev4", "dev5", "dev6", "holdout"])
 def test_tool_selection_through_the_api(default_server, tmp_path, fixture):
     """An app's request: its own system line (with the local time), oculi's tool schemas as its
     tools, "auto"."""

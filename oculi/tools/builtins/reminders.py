@@ -108,12 +108,13 @@ class ReminderTools:
         text: str,
         when: Annotated[str, Field(min_length=1, max_length=60)],
     ) -> dict[str, Any]:
-        """Remind the wearer of something later, at a clock time or after a delay.
+        """Remind the wearer of something later, when they ask to be reminded, at a clock time
+        or after a delay (never to switch or set a device: the home tools do that).
 
         Args:
             text: what to remind about, e.g. "renew the parking permit"
-            when: the time exactly as the wearer said it, e.g. "in 35 minutes", "at 7:45 pm",
-                "at quarter past ten", "tomorrow at noon"
+            when: the time exactly as the wearer said it, day names as words, e.g. "in 35
+                minutes", "at 7:45 pm", "tomorrow at noon", "Thursday at 8 am"
         """
         now_dt = self.now()
         due = resolve_when(when, now_dt)

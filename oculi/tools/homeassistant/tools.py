@@ -38,7 +38,8 @@ class HomeAssistantTools:
         """List the smart-home devices and sensors (Home Assistant entities) with their states.
 
         Args:
-            domain: only this kind, e.g. "light", "switch", "sensor", "lock", "climate"; empty for all
+            domain: only this kind, e.g. "light", "switch", "cover", "sensor", "lock",
+                "climate"; empty for all
             search: only entities whose id or name contains these words, e.g. "garage"
         """
         words = search.lower().split()
@@ -62,7 +63,7 @@ class HomeAssistantTools:
         """Read the current state of one smart-home entity (e.g. "sensor.attic_humidity").
 
         Args:
-            entity_id: the entity id, "domain.object_id"
+            entity_id: the entity id, "domain.object_id", copied exactly when the wearer names one
         """
         s = self.client.state(entity_id)
         attrs = s.get("attributes") or {}
@@ -78,12 +79,15 @@ class HomeAssistantTools:
         entity_id: str,
         data: Annotated[dict[str, Any] | None, Field(description="extra service data, e.g. {\"brightness_pct\": 50}")] = None,
     ) -> dict[str, Any]:
-        """Control a smart-home device through a Home Assistant service (dim a lamp, open the blinds).
+        """Control a smart-home device now through a Home Assistant service: lights, switches
+        and plugs, covers and blinds, fans, locks, and thermostats (set one to 20 degrees).
 
         Args:
-            domain: the service domain, e.g. "light", "switch", "lock", "climate"
-            service: the service, e.g. "turn_on", "turn_off", "toggle", "lock", "unlock"
-            entity_id: the entity to act on, e.g. "light.porch"
+            domain: the entity id's part before the dot ("cover" for cover.kitchen_blind)
+            service: the service, e.g. "turn_on", "turn_off", "toggle", "open_cover",
+                "close_cover", "lock", "unlock", "set_temperature" (a thermostat)
+            entity_id: the entity to act on, copied exactly when the wearer names one
+                (e.g. "cover.kitchen_blind", "switch.desk_lamp")
         """
         changed = self.client.call_service(domain, service, {**(data or {}), "entity_id": entity_id})
         return {"called": f"{domain}.{service}", "entity_id": entity_id,
