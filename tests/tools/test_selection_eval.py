@@ -16,8 +16,9 @@ Three sets, reported separately:
   schemas only) on 2026-12-05, committed alone (c8a058b). Its first and only held-out run,
   through the API, 2026-12-06 at 7e43f1e: 73.5 % right, 76.0 % no-tool. A development set since.
 - HOLDOUT (v6), the headline: written blind the same way on 2026-12-06 before any model output
-  was seen with it, committed alone (b7373ec) and frozen by sha256 (below). Never tune on it;
-  never edit it — a change of tools gets a new set (v7).
+  was seen with it, committed alone (b7373ec) and frozen by sha256 (below). First held-out
+  run, through the API, 2026-12-06 at 1ced99c: 73.0 % right, 74.1 % no-tool. Never tune on
+  it; never edit it — a change of tools gets a new set (v7).
 
 Each is scored through the agent (its prompt, with `answer_directly`, and the intent router
 as the assistant uses it when its sentence model is installed) and the fixture and
