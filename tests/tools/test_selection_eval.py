@@ -1,6 +1,6 @@
 """Tool selection with the default model: does it pick the right tool with the right arguments?
 
-Three sets, reported separately:
+The sets, reported separately (SETS below):
 - FIXTURE, the development set: prompts and tool descriptions may be tuned on it.
 - DEV2, a second development set. It used to be called held-out, but it was committed with the
   prompt rewrite and edited after its score was seen, so it is tainted and only a dev set now.
@@ -70,6 +70,12 @@ HOLDOUT_SHA256 = "bc0e9fda61804e11eca510388ebe2ce3e3e9c84458dadbea8199ca8f2d6949
 # Two common questions v6's writer (who saw none of the development sets) wrote word for word
 # as they stand in v2 and v3; v6 is frozen, so they stay, and the note reports v6 without them too.
 HOLDOUT_SHARED = {"what's fifteen percent of eighty", "what's the difference between weather and climate"}
+# Every set by its test id (`-k holdout`); all but the last are development sets.
+SETS = {"fixture": FIXTURE, "dev2": DEV2, "dev3": DEV3, "dev4": DEV4, "dev5": DEV5, "dev6": DEV6,
+        "holdout": HOLDOUT}
+DEVELOPMENT = [path for name, path in SETS.items() if name != "holdout"]
+# Through the API (DEV2, the oldest, only through the agent).
+API_SETS = {name: path for name, path in SETS.items() if name != "dev2"}
 FIXTURE_CLOCK = datetime(2026, 11, 24, 14, 0)  # a Tuesday, as the fixture says
 SYSTEM = "You are oculi, a private assistant running on the wearer's own smart glasses. Answer briefly and plainly."
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
@@ -128,8 +134,8 @@ def test_holdout_is_frozen():
 
 
 def test_sets_are_separate_and_the_holdout_is_big_enough(tmp_path):
-    says = {p: {c["say"].lower() for c in load(p)[0]} for p in (FIXTURE, DEV2, DEV3, DEV4, DEV5, DEV6, HOLDOUT)}
-    shared = (says[FIXTURE] | says[DEV2] | says[DEV3] | says[DEV4] | says[DEV5] | says[DEV6]) & says[HOLDOUT]
+    says = {p: {c["say"].lower() for c in load(p)[0]} for p in SETS.values()}
+    shared = set().union(*(says[p] for p in DEVELOPMENT)) & says[HOLDOUT]
     assert shared <= HOLDOUT_SHARED, shared - HOLDOUT_SHARED
     assert not says[FIXTURE] & says[DEV2] and not says[FIXTURE] & says[DEV3]
     held, _ = load(HOLDOUT)
@@ -195,8 +201,7 @@ FLOORS = {FIXTURE: (0.90, 0.90), DEV2: (0.80, 0.80), DEV3: (0.70, 0.60), DEV4: (
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)  # ~60 model turns a set: minutes on a quiet 2-core machine, hours when shared
-@pytest.mark.parametrize("fixture", [FIXTURE, DEV2, DEV3, DEV4, DEV5, DEV6, HOLDOUT],
-                         ids=["fixture", "dev2", "dev3", "dev4", "dev5", "dev6", "holdout"])
+@pytest.mark.parametrize("fixture", list(SETS.values()), ids=list(SETS))
 def test_tool_selection_accuracy(default_engine, tmp_path, fixture):
     cases, clock = load(fixture)
     with eval_runtime(tmp_path, default_engine, clock) as rt:
@@ -223,8 +228,7 @@ def default_server():
 @pytest.mark.default_model
 @pytest.mark.eval
 @pytest.mark.timeout(14400)
-@pytest.mark.parametrize("fixture", [FIXTURE, DEV3, DEV4, DEV5, DEV6, HOLDOUT],
-                         ids=["fixture", "dev3", "dev4", "dev5", "dev6", "holdout"])
+@pytest.mark.parametrize("fixture", list(API_SETS.values()), ids=list(API_SETS))
 def test_tool_selection_through_the_api(default_server, tmp_path, fixture):
     """An app's request: its own system line (with the local time), oculi's tool schemas as its
     tools, "auto"."""
