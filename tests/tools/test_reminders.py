@@ -134,6 +134,13 @@ def test_cancel_by_words_id_or_all(tmp_path, notifier):
     ("tonight at 8", "2026-03-05 20:00"), ("in 20 minutes", "2026-03-05 14:20"), ("in two hours", "2026-03-05 16:00"),
     ("in half an hour", "2026-03-05 14:30"), ("in an hour and a half", "2026-03-05 15:30"), ("in 1 hour 15 minutes", "2026-03-05 15:15"),
     ("in forty-five minutes", "2026-03-05 14:45"), ("2026-03-07 10:00", "2026-03-07 10:00"),
+    # days by name (said on a Thursday): the next one after today, a bare early hour in the afternoon
+    ("on sunday at eleven in the morning", "2026-03-08 11:00"), ("monday at eight fifteen am", "2026-03-09 08:15"),
+    ("thursday at 9 am", "2026-03-12 09:00"), ("on tuesday at half past two", "2026-03-10 14:30"),
+    ("next friday at 9", "2026-03-06 09:00"), ("Saturday, March 7 at 10:30 am", "2026-03-07 10:30"),
+    # dates: the next one to come
+    ("the first of april at noon", "2026-04-01 12:00"), ("march the twenty-first at 6 pm", "2026-03-21 18:00"),
+    ("on feb 2nd at 9 am", "2027-02-02 09:00"),
 ])
 def test_times_as_people_say_them(tmp_path, said, due):
     now = datetime(2026, 3, 5, 14, 0)

@@ -2,14 +2,17 @@
 
 Small models copy the wearer's words well and do clock arithmetic badly ("at 6 pm" said at
 2 pm became "in 180 minutes"). So the reminder tool takes the time as said and this module
-does the arithmetic: am/pm, "today"/"tomorrow", and a bare hour that could be either half
-of the day means the next one to come ("at five thirty" said at 2 pm is 17:30).
+does the arithmetic: am/pm, "today"/"tomorrow", day names ("on sunday at eleven"), dates
+("the first of february at noon"), and a bare hour that could be either half of the day
+means the next one to come ("at five thirty" said at 2 pm is 17:30). Asked for a weekday's
+reminder, the 1.5B model wrote tomorrow's date for every named day (tests/tools v6, 4 of 4):
+the day is this module's arithmetic too.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from oculi.tools.errors import InvalidToolArguments
 
@@ -116,7 +119,8 @@ def resolve_when(text: str, now: datetime) -> datetime:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}", text.strip()):  # the resolved form
         return resolve_at(text.strip(), now)
     dated = re.match(r"\s*(\d{4}-\d{2}-\d{2})\s+(.*)", text)
-    t = _digits(dated[2] if dated else text).strip(" .")
+    named = None if dated else named_day(text, now)
+    t = _digits(dated[2] if dated else named[1] if named else text).strip(" .")
     t = re.sub(r"(\d)(am|pm)\b", r"\1 \2", t)
     if t.startswith("in ") or not re.search(r"\b(at|am|pm|tomorrow|today|tonight|noon|midnight|morning|evening|afternoon|o'?clock)\b|:", t):
         with_unit = re.search(r"\d\s*(s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|days?)\b", t)
@@ -124,6 +128,8 @@ def resolve_when(text: str, now: datetime) -> datetime:
             return now + timedelta(seconds=parse_duration(t))
     if dated:
         day = f"{dated[1]} "
+    elif named is not None:
+        day = f"{named[0].isoformat()} "
     elif "tomorrow" in t:
         day = "tomorrow "
     elif "today" in t or "tonight" in t:
@@ -151,4 +157,52 @@ def resolve_when(text: str, now: datetime) -> datetime:
             hour, minute = (hour - 1) % 24, 60 - offset
     if half and hour > 12:
         half = ""  # "18:00 in the evening": the 24-hour clock already says it
+    if day and not half and 1 <= hour <= 6 and not m[3].startswith("0"):
+        half = " pm"  # "on tuesday at half past two" is in the afternoon; "05:30" is not
     return resolve_at(f"{day}{hour}:{minute:02d}{half}", now)
+
+
+# --------------------------------------------------------------------------- named days
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+_ORDINALS = {w: i + 1 for i, w in enumerate((
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+    "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+    "eighteenth", "nineteenth", "twentieth"))}
+_ORDINALS |= {f"twenty {w}": 20 + n for w, n in _ORDINALS.items() if n < 10}
+_ORDINALS |= {"thirtieth": 30, "thirty first": 31}
+_ORDINAL = "|".join(sorted(_ORDINALS, key=len, reverse=True))
+_MONTH = r"(?P<month>" + "|".join(m for m in _MONTHS) + "|" + "|".join(m[:3] for m in _MONTHS) + r")\b\.?"
+_NUMBER = rf"(?P<n>\d{{1,2}}(?:st|nd|rd|th)?|{_ORDINAL})"
+_DATE_FORMS = (
+    re.compile(rf"\b(?:the )?{_NUMBER} (?:of )?{_MONTH}"),  # "the first of february", "3rd march"
+    re.compile(rf"\b{_MONTH} (?:the )?{_NUMBER}\b"),  # "february 1st", "march the third"
+)
+_WEEKDAY = re.compile(r"\b(?:(?P<next>next|this|coming) )?(?P<day>" + "|".join(_WEEKDAYS) + r")\b")
+
+
+def named_day(text: str, now: datetime) -> tuple[date, str] | None:
+    """The date a spoken day names — a calendar date ("the first of february", "march 3rd";
+    the next one to come) or a weekday ("on sunday", "next friday": the next one after
+    today) — and the text without it, for the time of day. None when no day is named."""
+    t = " ".join(re.sub(r"[,\-]", " ", text.lower()).split())
+    for form in _DATE_FORMS:
+        m = form.search(t)
+        if m is None:
+            continue
+        said = m["n"]
+        number = _ORDINALS.get(said) or int(re.sub(r"\D", "", said))
+        month = next(i + 1 for i, name in enumerate(_MONTHS) if name.startswith(m["month"].rstrip(".")))
+        for year in (now.year, now.year + 1):
+            try:
+                day = date(year, month, number)
+            except ValueError:
+                return None  # "the thirty first of april"
+            if day >= now.date():
+                return day, (t[:m.start()] + t[m.end():]).strip()
+    m = _WEEKDAY.search(t)
+    if m is None:
+        return None
+    ahead = (_WEEKDAYS.index(m["day"]) - now.weekday()) % 7 or 7
+    return now.date() + timedelta(days=ahead), (t[:m.start()] + t[m.end():]).strip()
