@@ -39,6 +39,7 @@ from oculi.agent.prompt import (
     system_prompt,
     turn_line,
 )
+from oculi.agent.router import as_said, home_tools_named
 from oculi.llm.engine import GenerationOptions, ToolChoice
 from oculi.llm.messages import (
     ChatMessage,
@@ -178,6 +179,8 @@ class Agent:
             step_forced = None
             if forced is not None and step == 1 and specs:  # a call it must make: no escape
                 step_forced = _any_but_the_escape(specs) if forced == "required" else forced
+            elif step == 1 and may_call and specs and not seen:  # an entity id: the home tools
+                step_forced = home_tools_named(question, specs)
             # words that claim an action while none has run yet can still become a call;
             # after a tool result, a dictated sentence meant for another case is no answer
             acted = bool(seen) or any(m.role == "tool" for m in new)
@@ -232,6 +235,8 @@ class Agent:
                         yield out
             if past and not acted:
                 calls = _recall_not_the_camera(calls, question)
+            if not acted:
+                calls = as_said(calls, question)  # an entity id the wearer said, kept as said
             if not calls or reason == "cancelled":
                 new.append(ChatMessage(role="assistant", content=text))
                 break

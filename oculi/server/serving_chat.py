@@ -9,6 +9,11 @@ the model takes it, the answer is generated again from the same prompt with tool
 assistant content, as OpenAI's "auto" allows. "required", a named
 tool and "none" are left exactly as OpenAI defines them: no escape is offered.
 
+A request whose latest user message names a Home Assistant entity id ("pause
+media_player.lounge_tv") while home tools are offered may call only those
+(`home_tools_named`): the model otherwise made such requests reminders; and a home call
+gets the one entity id the request names, as it was said (`as_said`).
+
 Before that, with "auto", the intent router (oculi.agent.router, `route_for_tools`) may
 answer a request in words at once: small talk or a question the model knows, close to none
 of the app's tools. The job then runs with tool_choice "none" (the same prompt, so its cache
@@ -27,7 +32,7 @@ from dataclasses import replace
 from typing import Any
 
 from oculi.agent.prompt import DIRECT_ANSWER, DIRECT_ANSWER_SPEC, ESCAPE_RULE
-from oculi.agent.router import IntentRouter
+from oculi.agent.router import IntentRouter, as_said, home_tools_named
 from oculi.errors import OculiError
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import ChatMessage, Finished, TextDelta, ToolCall, ToolCallsReady, Usage
@@ -196,8 +201,12 @@ def build_job(
         tool_choice = req.tool_choice.model_dump()
     rf = req.response_format
     tools = app_tools(req) if tools is None else list(tools)  # the escape may be appended
+    last = messages[-1] if messages else None
+    home = home_tools_named(last.content or "", tools) if tools and last is not None and last.role == "user" else None
     if tools and words_only:
         tool_choice = "none"
+    elif tool_choice == "auto" and home is not None:
+        tool_choice = home  # an entity id said: one of the home tools, see home_tools_named
     elif tools and tool_choice == "auto" and all(t["function"]["name"] != DIRECT_ANSWER for t in tools):
         tools.append(DIRECT_ANSWER_SPEC)  # the model may decline; see offers_escape
         messages = with_escape_rule(messages)
@@ -270,9 +279,13 @@ class ChatRun:
         the usage reported covers both passes.
         """
         escape = offers_escape(self.job)
+        last = self.job.messages[-1] if self.job.messages else None
+        request = (last.content or "") if last is not None and last.role == "user" else ""
         try:
             declined: Usage | None = None
             async for item in self._items(self.job):
+                if isinstance(item, ToolCallsReady) and request:
+                    item = ToolCallsReady(as_said(item.calls, request))  # entity ids as said
                 if escape and isinstance(item, ToolCallsReady):
                     calls = [c for c in item.calls if c.name != DIRECT_ANSWER]
                     if not calls:

@@ -406,3 +406,15 @@ def test_the_cameras_refusal_is_no_answer_to_a_question_about_the_wearers_past()
     engine = ScriptedEngine(["I can't read it: the picture is blurred."])
     events = _run(Agent(engine, _memory_registry(asked), system="s"), "What does my ticket say?")
     assert events[-1].text.startswith("I can't read it") and len(asked) == 1
+
+
+def test_a_request_naming_an_entity_id_must_call_a_home_tool():
+    def home_call_service(domain: str, service: str, entity_id: str) -> str:
+        """Call a home service."""
+        return "done"
+
+    engine = ScriptedEngine([[ToolCall("home_call_service", '{"domain": "fan", "service": "turn_on", '
+                                                            '"entity_id": "fan.attic"}')], "The attic fan is on."])
+    _run(Agent(engine, _registry_with(home_call_service), system="s"), "switch on fan.attic")
+    assert _allowed(engine.choices[0]) == {"home_call_service"}  # not a reminder, not words
+    assert engine.choices[1] == "auto"  # the answer after the result is free

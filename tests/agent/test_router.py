@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from oculi.agent.router import ROUTED_TOOLS, IntentRouter, asks_the_device, tool_text
+from oculi.agent.router import (
+    ROUTED_TOOLS,
+    IntentRouter,
+    as_said,
+    asks_the_device,
+    general_question,
+    home_tools_named,
+    tool_text,
+)
 from oculi.assistant import Assistant, CurrentView
 from oculi.llm.messages import ToolCall
 from oculi.tools.registry import ToolRegistry
@@ -96,6 +104,53 @@ def test_without_a_router_the_model_decides() -> None:
     engine = ScriptedEngine(["Seven."])
     Assistant(engine, timer_registry([])).ask("How many days has a week?")
     assert engine.choices == ["auto"]
+
+
+def test_a_general_question_is_told_from_one_about_the_wearer_the_listener_or_the_view() -> None:
+    for question in ("uh why do kettles get limescale", "what does the word quixotic mean",
+                     "do you think tea is healthier than coffee", "can you explain how a rainbow forms",
+                     "which planet has the most moons"):
+        assert general_question(question), question
+    for request_ in ("why is my phone so slow", "what does this label say", "how much charge have you got",
+                     "is the garden light on still", "which plugs are connected", "what's the time now",
+                     "set an alarm for seven", "where did we leave the van", "what lamps are there"):
+        assert not general_question(request_), request_
+
+
+def test_a_general_question_is_words_only_with_the_routers_own_tools_not_an_apps(router: IntentRouter) -> None:
+    question = "Why do car batteries die faster in winter?"
+    assert router.route(question, camera=True).words_only
+    own = [{"type": "function", "function": {"name": "device_status", "description": "Battery, storage."}}]
+    assert router.route_for_tools(question, own).words_only
+    app = [{"type": "function", "function": {"name": "car_health", "description": "Car battery diagnostics."}}]
+    assert not router.route_for_tools(question, app).words_only
+
+
+def test_an_entity_id_said_narrows_the_call_to_the_home_tools() -> None:
+    tools = [{"type": "function", "function": {"name": n}} for n in ("set_reminder", "home_call_service", "home_get_state")]
+    choice = home_tools_named("Set fan.attic_vent to thirty percent", tools)
+    assert choice is not None and choice["allowed_tools"]["mode"] == "required"
+    assert [t["function"]["name"] for t in choice["allowed_tools"]["tools"]] == ["home_call_service", "home_get_state"]
+    assert home_tools_named("set the attic fan to thirty percent", tools) is None  # no id: the model decides
+    assert home_tools_named("see e.g. the docs", tools) is None  # a dot between words is no entity id
+    assert home_tools_named("pause media_player.den", tools[:1]) is None  # no home tool offered
+
+
+def test_a_home_call_gets_the_entity_id_as_it_was_said() -> None:
+    def call(name: str, **args: str) -> ToolCall:
+        return ToolCall(name, json.dumps(args))
+
+    changed = as_said([call("home_call_service", domain="fan", service="turn_off", entity_id="fan.loft_extractor")],
+                      "switch off switch.loft_extractor")
+    assert changed[0].parsed_arguments() == {"domain": "switch", "service": "turn_off", "entity_id": "switch.loft_extractor"}
+    kept = [call("home_call_service", domain="homeassistant", service="turn_off", entity_id="light.x")]
+    assert as_said(kept, "turn off light.porch_wall")[0].parsed_arguments()["domain"] == "homeassistant"
+    state = as_said([call("home_get_state", entity_id="climate.loft")], "is fan.loft on")
+    assert state[0].parsed_arguments() == {"entity_id": "fan.loft"}
+    other = [call("set_timer", label="fan.loft")]
+    assert as_said(other, "is fan.loft on") == other  # not a home call
+    two = [call("home_get_state", entity_id="light.a")]
+    assert as_said(two, "is light.b or light.c on") == two  # which one is meant: the model's call
 
 
 APP_TOOLS_DEV = Path(__file__).resolve().parents[1] / "server" / "app_tools_dev.json"

@@ -168,3 +168,37 @@ def test_the_router_stands_aside_where_it_cannot_judge(body) -> None:
     r = _post(engine, router, **body)
     assert r.status_code == 200, r.text
     assert router.asked == [] and engine.seen[0]["tool_choice"] != "none"
+
+
+def test_a_named_entity_id_may_call_only_the_home_tools() -> None:
+    """"pause media_player.den_tv" with oculi's home tools offered: a call among them is
+    required (the model made such requests reminders); no escape is offered."""
+    home = [{"type": "function", "function": {"name": n, "parameters": {"type": "object", "properties": {}}}}
+            for n in ("home_call_service", "home_get_state")]
+    engine = DecliningEngine(call="lamp")
+    seen: list[Any] = []
+    original = engine.stream_chat
+
+    def stream_chat(messages: Any, **kw: Any) -> Iterator[Any]:
+        seen.append(kw.get("tool_choice"))
+        yield from original(messages, **(kw | {"tool_choice": "auto"}))
+
+    engine.stream_chat = stream_chat  # type: ignore[method-assign]
+    sched = ChatScheduler([engine])
+    app = create_app(Backends(chat=sched, chat_model="scripted"), ServerSettings())  # type: ignore[arg-type]
+
+    async def call(say: str) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            return await c.post("/v1/chat/completions", json={
+                "model": "scripted", "messages": [{"role": "user", "content": say}], "tools": [LAMP, *home]})
+
+    try:
+        asyncio.run(call("pause media_player.den_tv"))
+        asyncio.run(call("is the den dark"))
+    finally:
+        sched.close()
+    allowed = seen[0]["allowed_tools"]
+    assert seen[0]["type"] == "allowed_tools" and allowed["mode"] == "required"
+    assert [t["function"]["name"] for t in allowed["tools"]] == ["home_call_service", "home_get_state"]
+    assert engine.seen[0]["tools"] == ["lamp", "home_call_service", "home_get_state"]  # no escape
+    assert seen[1] == "auto" and DIRECT_ANSWER in engine.seen[1]["tools"]  # no entity id: as before
