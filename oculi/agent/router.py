@@ -240,9 +240,9 @@ def home_tools_named(request: str, tools: Sequence[dict[str, Any]]) -> dict[str,
 
 def as_said(calls: list[ToolCall], request: str) -> list[ToolCall]:
     """Home calls with the one entity id the request names, as it was said. The model kept
-    the name but changed the domain ("switch.bathroom_fan" → "fan.bathroom_fan", "lock." →
-    "cover.") or put in an example's id, in 5 of the home requests of the development sets
-    that named an id; an id is a name the wearer dictated, not the model's to edit."""
+    the name but changed the domain ("switch." → "fan.", "lock." → "cover.", "fan." →
+    "climate.": three requests of the v5 and v6 development sets); an id is a name the
+    wearer dictated, not the model's to edit."""
     said = set(_ENTITY_ID.findall(request.lower()))
     if len(said) != 1:
         return calls
