@@ -73,37 +73,37 @@ _CAMERA_REFUSAL = re.compile(r"^\W*i\s*(?:can't|cannot|can\s+not)\s+(?:see|read)
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n")
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """Lower case with typographic apostrophes as plain ones, as the patterns above expect."""
     return text.lower().replace("’", "'")
 
 
 def claims_an_action(text: str) -> bool:
     """Whether `text` says that the assistant did something (set, saved, sent, switched …)."""
-    said = _plain(text)
+    said = plain(text)
     return any(p.search(said) for p in _CLAIMS)
 
 
 def admits_not_knowing(text: str) -> bool:
     """Whether `text` says the assistant does not know or cannot tell."""
-    return bool(_NOT_KNOWN.search(_plain(text)))
+    return bool(_NOT_KNOWN.search(plain(text)))
 
 
 def about_the_wearer(question: str) -> bool:
     """Whether `question` asks about the wearer's own things or past, which their memory may
     hold ("where is my bike?", "what did I say about the rent?")."""
-    return bool(_OWN.search(_plain(question)))
+    return bool(_OWN.search(plain(question)))
 
 
 def about_the_wearers_past(question: str) -> bool:
     """Whether `question` asks what the wearer did, said or saw before ("where did I park?",
     "what did I tell you about the rent?"): the camera cannot show that, their memory may."""
-    return bool(_OWN_PAST.search(_plain(question)))
+    return bool(_OWN_PAST.search(plain(question)))
 
 
 def refuses_to_look(text: str) -> bool:
     """Whether `text` is the camera's refusal of a poor frame ("I can't see it well: …")."""
-    return bool(_CAMERA_REFUSAL.search(_plain(text)))
+    return bool(_CAMERA_REFUSAL.search(plain(text)))
 
 
 def first_sentence_end(text: str) -> int | None:

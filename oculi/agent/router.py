@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from oculi.agent import routes
-from oculi.agent.claims import about_the_wearer
+from oculi.agent.claims import about_the_wearer, plain
 from oculi.llm.messages import ToolCall
 
 log = logging.getLogger("oculi.agent")
@@ -84,11 +84,11 @@ _DEVICE_WORDS = re.compile(
 # A general question: asked like one (why/how/what/who/is/do…, after fillers) and about the
 # world, not about the wearer, the listener or what is in view — no first person, no "you"
 # (but "do you think", "can you explain"), no "this/that/here", no "now/still/again".
-# Embeddings put many such questions nearer an action than small talk ("why do old phone
-# batteries swell" is close to device_status), and the model then called translate or
+# Embeddings put many such questions nearer an action than small talk (a question on why
+# laptop batteries wear out is close to device_status), and the model then called translate or
 # device_status for them. Measured on the development sets (fixture, v2–v6) with oculi's
-# own tools: 24 more of their 103 no-tool requests answered in words, no request that needs
-# a tool lost. It only applies where every tool offered is one the router knows (ROUTED_TOOLS):
+# own tools: 24 more of their 103 no-tool requests answered in words, and not one of the
+# tool requests. It only applies where every tool offered is one the router knows (ROUTED_TOOLS):
 # an app's own tools may answer such questions ("what's the latest news" for its web search).
 _FILLERS = r"^(?:(?:um+|uh+|okay|ok|so|hey|well|and|oh|right|hmm+|quick question)[\s,]+)*"
 _ASKED = re.compile(_FILLERS + r"(?:why|how|what|what's|whats|who|who's|which|is|are|does|do|can|"
@@ -103,7 +103,7 @@ _YOU_ASKED = re.compile(r"\b(?:do you (?:think|reckon|know)|can you (?:explain|t
 
 def general_question(request: str) -> bool:
     """Whether `request` is a general question about the world (see _ASKED)."""
-    said = request.lower().replace("’", "'")
+    said = plain(request)
     if not _ASKED.search(said) or asks_the_device(said):
         return False
     said = _YOU_ASKED.sub(" ", said)
@@ -112,7 +112,7 @@ def general_question(request: str) -> bool:
 
 def asks_the_device(request: str) -> bool:
     """Whether `request` names a device action or the wearer's own things (see _DEVICE_WORDS)."""
-    said = request.lower().replace("’", "'")
+    said = plain(request)
     return bool(_DEVICE_WORDS.search(said)) or about_the_wearer(said)
 
 
@@ -166,7 +166,7 @@ class IntentRouter:
         route = self._route(request, query, camera=False)
         if not tools:
             return route
-        if general_question(request) and self.covers(t.get("function", t).get("name", "") for t in tools):
+        if general_question(request) and self.covers(_name(t) for t in tools):
             return Route(route.kind, route.margin, True)
         if not route.words_only:
             return route
@@ -191,12 +191,20 @@ class IntentRouter:
         return Route(kind, round(ahead, 3), ahead > self.margin and not asks_the_device(request))
 
 
+def _function(spec: dict[str, Any]) -> dict[str, Any]:
+    """A tool's function, from OpenAI's {"type": "function", "function": {…}} or a bare one."""
+    return spec.get("function", spec)
+
+
+def _name(spec: dict[str, Any]) -> str:
+    return _function(spec).get("name", "")
+
+
 def tool_text(spec: dict[str, Any]) -> str:
     """What the router compares a request with for one tool: its name in words and the first
     sentence of its description ("set alarm: Wake the user at a given hour")."""
-    fn = spec.get("function", spec)
-    first = (fn.get("description") or "").split(". ")[0].strip()
-    return f"{fn.get('name', '').replace('_', ' ')}: {first}"
+    first = (_function(spec).get("description") or "").split(". ")[0].strip()
+    return f"{_name(spec).replace('_', ' ')}: {first}"
 
 
 def load_router(model_id: str = "minilm-l6-v2") -> IntentRouter | None:
@@ -212,10 +220,10 @@ def load_router(model_id: str = "minilm-l6-v2") -> IntentRouter | None:
     return IntentRouter(embedder.embed)
 
 
-# A Home Assistant entity id said aloud ("pause media_player.lounge_tv") means the home and
-# nothing else. The 1.5B model, seeing one, still called set_reminder ("set fan.study_desk to
-# fifty percent" became a reminder "now") or cancel_reminder ("pause …" → cancel): 4 of the
-# 22 home requests of the v6 development set. Such a request may call only the home tools.
+# A Home Assistant entity id said aloud ("mute media_player.den_radio") means the home and
+# nothing else. The 1.5B model, seeing one, still called set_reminder (a fan's speed became a
+# reminder "now") or cancel_reminder (a pause became a cancel): 4 of the 22 home requests of
+# the v6 development set. Such a request may call only the home tools.
 HOME_DOMAINS = (
     "light", "switch", "fan", "cover", "climate", "lock", "media_player", "scene", "script",
     "sensor", "binary_sensor", "vacuum", "input_boolean", "automation", "alarm_control_panel",
@@ -230,8 +238,7 @@ def home_tools_named(request: str, tools: Sequence[dict[str, Any]]) -> dict[str,
     no home tool is offered. The tool list in the prompt stays as it is."""
     if not _ENTITY_ID.search(request.lower()):
         return None
-    names = [t.get("function", t).get("name", "") for t in tools]
-    home = [n for n in names if n.startswith("home_")]
+    home = [n for n in map(_name, tools) if n.startswith("home_")]
     if not home:
         return None
     return {"type": "allowed_tools", "allowed_tools": {"mode": "required", "tools": [

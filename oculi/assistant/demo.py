@@ -36,7 +36,7 @@ SIGN_LINES = ("GATE 12", "BOARDING 10:40")
 SCRIPT = (
     "Read me the sign.",
     "When does boarding start?",
-    "Set a timer for ten seconds.",
+    "Start a ten-second timer.",
     "Remember that my bike is locked at the north entrance.",
     "Where is my bike?",
 )

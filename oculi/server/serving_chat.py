@@ -9,8 +9,8 @@ the model takes it, the answer is generated again from the same prompt with tool
 assistant content, as OpenAI's "auto" allows. "required", a named
 tool and "none" are left exactly as OpenAI defines them: no escape is offered.
 
-A request whose latest user message names a Home Assistant entity id ("pause
-media_player.lounge_tv") while home tools are offered may call only those
+A request whose latest user message names a Home Assistant entity id ("mute
+media_player.den_radio") while home tools are offered may call only those
 (`home_tools_named`): the model otherwise made such requests reminders; and a home call
 gets the one entity id the request names, as it was said (`as_said`).
 
@@ -153,6 +153,13 @@ async def to_chat_messages(
     return out
 
 
+def user_request(messages: list[ChatMessage]) -> str:
+    """The user's words when the latest message is theirs ("" after a tool result or an
+    assistant turn): what the router and the home rules judge."""
+    last = messages[-1] if messages else None
+    return (last.content or "") if last is not None and last.role == "user" else ""
+
+
 def plainly_words(router: IntentRouter | None, req: ChatCompletionRequest,
                   messages: list[ChatMessage], tools: list[dict[str, Any]]) -> bool:
     """Whether the router answers this request in words, offering the app's tools no call.
@@ -162,13 +169,14 @@ def plainly_words(router: IntentRouter | None, req: ChatCompletionRequest,
     ten minutes instead" reads like small talk but changes what a tool did."""
     if router is None or not req.tools or req.tool_choice not in (None, "auto"):
         return False
-    if not messages or messages[-1].role != "user" or not (messages[-1].content or "").strip():
+    request = user_request(messages)
+    if not request.strip():
         return False
     users = [i for i, m in enumerate(messages) if m.role == "user"]
     previous = messages[users[-2] + 1:users[-1]] if len(users) > 1 else messages[:users[-1]]
     if any(m.tool_calls or m.role == "tool" for m in previous):
         return False
-    route = router.route_for_tools(messages[-1].content or "", tools)
+    route = router.route_for_tools(request, tools)
     log.info("intent router: %s (words ahead by %+.3f)%s", route.kind, route.margin,
              ": answered in words" if route.words_only else "")
     return route.words_only
@@ -201,8 +209,7 @@ def build_job(
         tool_choice = req.tool_choice.model_dump()
     rf = req.response_format
     tools = app_tools(req) if tools is None else list(tools)  # the escape may be appended
-    last = messages[-1] if messages else None
-    home = home_tools_named(last.content or "", tools) if tools and last is not None and last.role == "user" else None
+    home = home_tools_named(user_request(messages), tools) if tools else None
     if tools and words_only:
         tool_choice = "none"
     elif tool_choice == "auto" and home is not None:
@@ -279,8 +286,7 @@ class ChatRun:
         the usage reported covers both passes.
         """
         escape = offers_escape(self.job)
-        last = self.job.messages[-1] if self.job.messages else None
-        request = (last.content or "") if last is not None and last.role == "user" else ""
+        request = user_request(self.job.messages)
         try:
             declined: Usage | None = None
             async for item in self._items(self.job):

@@ -3,7 +3,7 @@
 Small models copy the wearer's words well and do clock arithmetic badly ("at 6 pm" said at
 2 pm became "in 180 minutes"). So the reminder tool takes the time as said and this module
 does the arithmetic: am/pm, "today"/"tomorrow", day names ("on sunday at eleven"), dates
-("the first of february at noon"), and a bare hour that could be either half of the day
+("the ninth of may at nine"), and a bare hour that could be either half of the day
 means the next one to come ("at five thirty" said at 2 pm is 17:30). Asked for a weekday's
 reminder, the 1.5B model wrote tomorrow's date for every named day (tests/tools v6, 4 of 4):
 the day is this module's arithmetic too.
@@ -158,7 +158,7 @@ def resolve_when(text: str, now: datetime) -> datetime:
     if half and hour > 12:
         half = ""  # "18:00 in the evening": the 24-hour clock already says it
     if day and not half and 1 <= hour <= 6 and not m[3].startswith("0"):
-        half = " pm"  # "on tuesday at half past two" is in the afternoon; "05:30" is not
+        half = " pm"  # "friday at half past three" is in the afternoon; "05:30" is not
     return resolve_at(f"{day}{hour}:{minute:02d}{half}", now)
 
 
@@ -173,13 +173,13 @@ _ORDINALS = {w: i + 1 for i, w in enumerate((
 _ORDINALS |= {f"twenty {w}": 20 + n for w, n in _ORDINALS.items() if n < 10}
 _ORDINALS |= {"thirtieth": 30, "thirty first": 31}
 _ORDINAL = "|".join(sorted(_ORDINALS, key=len, reverse=True))
-_MONTH = r"(?P<month>" + "|".join(m for m in _MONTHS) + "|" + "|".join(m[:3] for m in _MONTHS) + r")\b\.?"
+_MONTH = r"(?P<month>" + "|".join(_MONTHS) + "|" + "|".join(m[:3] for m in _MONTHS) + r")\b\.?"
 _NUMBER = rf"(?P<n>\d{{1,2}}(?:st|nd|rd|th)?|{_ORDINAL})"
 _DATE_FORMS = (
     re.compile(rf"\b(?:the )?{_NUMBER} (?:of )?{_MONTH}"),  # "the first of february", "3rd march"
     re.compile(rf"\b{_MONTH} (?:the )?{_NUMBER}\b"),  # "february 1st", "march the third"
 )
-_WEEKDAY = re.compile(r"\b(?:(?P<next>next|this|coming) )?(?P<day>" + "|".join(_WEEKDAYS) + r")\b")
+_WEEKDAY = re.compile(r"\b(?:(?:next|this|coming) )?(?P<day>" + "|".join(_WEEKDAYS) + r")\b")
 
 
 def named_day(text: str, now: datetime) -> tuple[date, str] | None:

@@ -125,7 +125,7 @@ class ReminderTools:
 
     def _validate_reminder(self, validate: Callable[[dict[str, Any]], dict[str, Any]]
                            ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        """Resolve `when` to "YYYY-MM-DD HH:MM" while validating: a time that cannot be
+        """Resolve `when` to its date and minute (as `resolve_when` gives it) while validating: a time that cannot be
         understood is refused before anything runs, and interfaces (and the evaluation) see
         the moment that will be used."""
 
