@@ -39,7 +39,7 @@ from oculi.agent.prompt import (
     system_prompt,
     turn_line,
 )
-from oculi.agent.router import as_said, home_tools_named
+from oculi.agent.said import kept_to_the_request, tools_asked_for
 from oculi.llm.engine import GenerationOptions, ToolChoice
 from oculi.llm.messages import (
     ChatMessage,
@@ -168,9 +168,9 @@ class Agent:
         text = ""
         step = 0
         specs = self.offered_specs() if offer_tools else None
+        offered = {t["function"]["name"] for t in specs or []}
         question = next((m.content or "" for m in reversed(history) if m.role == "user"), "")
-        recall_offered = (RECALL in {t["function"]["name"] for t in specs or []}
-                          and about_the_wearer(question) and not seen)
+        recall_offered = RECALL in offered and about_the_wearer(question) and not seen
         # what the wearer did before ("where did I park?") is in their memory, never in view
         past = recall_offered and about_the_wearers_past(question)
         for step in range(1, self.max_steps + 1):
@@ -179,8 +179,8 @@ class Agent:
             step_forced = None
             if forced is not None and step == 1 and specs:  # a call it must make: no escape
                 step_forced = _any_but_the_escape(specs) if forced == "required" else forced
-            elif step == 1 and may_call and specs and not seen:  # an entity id: the home tools
-                step_forced = home_tools_named(question, specs)
+            elif step == 1 and may_call and specs and not seen:  # a home command, a translation
+                step_forced = tools_asked_for(question, specs)
             # words that claim an action while none has run yet can still become a call;
             # after a tool result, a dictated sentence meant for another case is no answer
             acted = bool(seen) or any(m.role == "tool" for m in new)
@@ -197,6 +197,8 @@ class Agent:
                     text, calls, reason = out
                 else:
                     yield out
+            if not acted:  # arguments that contradict the request, mended (agent.said)
+                calls = kept_to_the_request(calls, question, offered, free=forced is None)
             declined = bool(calls) and all(c.name == DIRECT_ANSWER for c in calls)
             calls = [c for c in calls if c.name != DIRECT_ANSWER]
             # silent: it stopped at once (the 1.5B model can, after a tool result)
@@ -236,7 +238,7 @@ class Agent:
             if past and not acted:
                 calls = _recall_not_the_camera(calls, question)
             if not acted:
-                calls = as_said(calls, question)  # an entity id the wearer said, kept as said
+                calls = kept_to_the_request(calls, question, offered, free=forced is None)
             if not calls or reason == "cancelled":
                 new.append(ChatMessage(role="assistant", content=text))
                 break

@@ -43,6 +43,7 @@ class ChatJob:
     messages: list[ChatMessage]
     tools: list[dict[str, Any]] | None = None
     tool_choice: ToolChoice = "auto"
+    client_choice: ToolChoice = "auto"  # what the client asked for; the server may narrow it
     json_schema: dict[str, Any] | None = None
     json_object: bool = False
     options: GenerationOptions = field(default_factory=GenerationOptions)

@@ -10,9 +10,13 @@ assistant content, as OpenAI's "auto" allows. "required", a named
 tool and "none" are left exactly as OpenAI defines them: no escape is offered.
 
 A request whose latest user message names a Home Assistant entity id ("mute
-media_player.den_radio") while home tools are offered may call only those
-(`home_tools_named`): the model otherwise made such requests reminders; and a home call
-gets the one entity id the request names, as it was said (`as_said`).
+media_player.den_radio") while home tools are offered may call only those; with oculi's own
+tools, so may a plain household command, and a request for a translation may call only
+`translate` (`agent.said.tools_asked_for`): the model otherwise made such requests
+reminders or notes, or answered them in words. Calls whose
+arguments contradict the request are mended (oculi.agent.said: an entity id as said, a
+service the domain has, and with oculi's own tools and "auto" the words to translate as
+said, a stated fact for the memory, not a reminder).
 
 Before that, with "auto", the intent router (oculi.agent.router, `route_for_tools`) may
 answer a request in words at once: small talk or a question the model knows, close to none
@@ -32,7 +36,8 @@ from dataclasses import replace
 from typing import Any
 
 from oculi.agent.prompt import DIRECT_ANSWER, DIRECT_ANSWER_SPEC, ESCAPE_RULE
-from oculi.agent.router import IntentRouter, as_said, home_tools_named
+from oculi.agent.router import IntentRouter
+from oculi.agent.said import kept_to_the_request, tools_asked_for
 from oculi.errors import OculiError
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import ChatMessage, Finished, TextDelta, ToolCall, ToolCallsReady, Usage
@@ -207,13 +212,14 @@ def build_job(
         tool_choice = req.tool_choice
     elif req.tool_choice is not None:
         tool_choice = req.tool_choice.model_dump()
+    client_choice = tool_choice
     rf = req.response_format
     tools = app_tools(req) if tools is None else list(tools)  # the escape may be appended
-    home = home_tools_named(user_request(messages), tools) if tools else None
+    asked = tools_asked_for(user_request(messages), tools) if tools else None
     if tools and words_only:
         tool_choice = "none"
-    elif tool_choice == "auto" and home is not None:
-        tool_choice = home  # an entity id said: one of the home tools, see home_tools_named
+    elif tool_choice == "auto" and asked is not None:
+        tool_choice = asked  # plainly a home command or a translation: see agent.said
     elif tools and tool_choice == "auto" and all(t["function"]["name"] != DIRECT_ANSWER for t in tools):
         tools.append(DIRECT_ANSWER_SPEC)  # the model may decline; see offers_escape
         messages = with_escape_rule(messages)
@@ -221,6 +227,7 @@ def build_job(
         messages=messages,
         tools=tools,
         tool_choice=tool_choice,
+        client_choice=client_choice,
         json_schema=rf.json_schema.schema_ if rf is not None and rf.type == "json_schema" else None,
         json_object=rf is not None and rf.type == "json_object",
         options=options,
@@ -287,11 +294,13 @@ class ChatRun:
         """
         escape = offers_escape(self.job)
         request = user_request(self.job.messages)
+        offered = {t["function"]["name"] for t in self.job.tools or []}
+        free = self.job.client_choice == "auto"  # calls mended to what was said: agent.said
         try:
             declined: Usage | None = None
             async for item in self._items(self.job):
                 if isinstance(item, ToolCallsReady) and request:
-                    item = ToolCallsReady(as_said(item.calls, request))  # entity ids as said
+                    item = ToolCallsReady(kept_to_the_request(item.calls, request, offered, free=free))
                 if escape and isinstance(item, ToolCallsReady):
                     calls = [c for c in item.calls if c.name != DIRECT_ANSWER]
                     if not calls:

@@ -13,15 +13,12 @@ import pytest
 from oculi.agent.router import (
     ROUTED_TOOLS,
     IntentRouter,
-    as_said,
     asks_the_device,
     general_question,
-    home_tools_named,
     tool_text,
 )
 from oculi.assistant import Assistant, CurrentView
 from oculi.llm.messages import ToolCall
-from oculi.tools.registry import ToolRegistry
 from tests.agent.test_loop import ScriptedEngine
 from tests.assistant.test_session import timer_registry
 from tests.conftest import _installed_or_skip
@@ -124,33 +121,6 @@ def test_a_general_question_is_words_only_with_the_routers_own_tools_not_an_apps
     assert router.route_for_tools(question, own).words_only
     app = [{"type": "function", "function": {"name": "car_health", "description": "Car battery diagnostics."}}]
     assert not router.route_for_tools(question, app).words_only
-
-
-def test_an_entity_id_said_narrows_the_call_to_the_home_tools() -> None:
-    tools = [{"type": "function", "function": {"name": n}} for n in ("set_reminder", "home_call_service", "home_get_state")]
-    choice = home_tools_named("Set fan.attic_vent to thirty percent", tools)
-    assert choice is not None and choice["allowed_tools"]["mode"] == "required"
-    assert [t["function"]["name"] for t in choice["allowed_tools"]["tools"]] == ["home_call_service", "home_get_state"]
-    assert home_tools_named("set the attic fan to thirty percent", tools) is None  # no id: the model decides
-    assert home_tools_named("see e.g. the docs", tools) is None  # a dot between words is no entity id
-    assert home_tools_named("pause media_player.den", tools[:1]) is None  # no home tool offered
-
-
-def test_a_home_call_gets_the_entity_id_as_it_was_said() -> None:
-    def call(name: str, **args: str) -> ToolCall:
-        return ToolCall(name, json.dumps(args))
-
-    changed = as_said([call("home_call_service", domain="fan", service="turn_off", entity_id="fan.loft_extractor")],
-                      "switch off switch.loft_extractor")
-    assert changed[0].parsed_arguments() == {"domain": "switch", "service": "turn_off", "entity_id": "switch.loft_extractor"}
-    kept = [call("home_call_service", domain="homeassistant", service="turn_off", entity_id="light.x")]
-    assert as_said(kept, "turn off light.porch_wall")[0].parsed_arguments()["domain"] == "homeassistant"
-    state = as_said([call("home_get_state", entity_id="climate.loft")], "is fan.loft on")
-    assert state[0].parsed_arguments() == {"entity_id": "fan.loft"}
-    other = [call("set_timer", label="fan.loft")]
-    assert as_said(other, "is fan.loft on") == other  # not a home call
-    two = [call("home_get_state", entity_id="light.a")]
-    assert as_said(two, "is light.b or light.c on") == two  # which one is meant: the model's call
 
 
 APP_TOOLS_DEV = Path(__file__).resolve().parents[1] / "server" / "app_tools_dev.json"

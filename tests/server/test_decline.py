@@ -202,3 +202,39 @@ def test_a_named_entity_id_may_call_only_the_home_tools() -> None:
     assert [t["function"]["name"] for t in allowed["tools"]] == ["home_call_service", "home_get_state"]
     assert engine.seen[0]["tools"] == ["lamp", "home_call_service", "home_get_state"]  # no escape
     assert seen[1] == "auto" and DIRECT_ANSWER in engine.seen[1]["tools"]  # no entity id: as before
+
+
+def test_a_translation_asked_for_is_narrowed_to_translate_and_gets_the_words_said() -> None:
+    """With oculi's own tools, "how would i say … in polish" may call only `translate` (the
+    server narrows "auto"), and the call the client receives carries the words said, not the
+    model's own translation (agent.said): the narrowing is the server's, the client's choice
+    stays "auto"."""
+    spec = {"type": "function", "function": {"name": "translate", "parameters": {"type": "object", "properties": {
+        "text": {"type": "string"}, "target_language": {"type": "string"}}}}}
+    note = {"type": "function", "function": {"name": "take_note", "parameters": {"type": "object", "properties": {
+        "text": {"type": "string"}}}}}
+    seen: list[Any] = []
+
+    class Translating:
+        def stream_chat(self, messages: Any, **kw: Any) -> Iterator[Any]:
+            seen.append(kw.get("tool_choice"))
+            yield ToolCallsReady([ToolCall("translate", json.dumps({"text": "moja torba zginęła",
+                                                                    "target_language": "Polish"}))])
+            yield Finished("tool_calls", Usage(10, 4))
+
+    sched = ChatScheduler([Translating()])  # type: ignore[list-item]
+    app = create_app(Backends(chat=sched, chat_model="scripted"), ServerSettings())  # type: ignore[arg-type]
+
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            return await c.post("/v1/chat/completions", json={
+                "model": "scripted", "tools": [note, spec],
+                "messages": [{"role": "user", "content": "how would i say my bag is missing in polish"}]})
+
+    try:
+        reply = asyncio.run(call()).json()
+    finally:
+        sched.close()
+    assert seen[0]["allowed_tools"]["tools"] == [{"type": "function", "function": {"name": "translate"}}]
+    call_made = reply["choices"][0]["message"]["tool_calls"][0]["function"]
+    assert json.loads(call_made["arguments"]) == {"text": "my bag is missing", "target_language": "Polish"}

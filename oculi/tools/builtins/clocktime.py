@@ -206,3 +206,12 @@ def named_day(text: str, now: datetime) -> tuple[date, str] | None:
         return None
     ahead = (_WEEKDAYS.index(m["day"]) - now.weekday()) % 7 or 7
     return now.date() + timedelta(days=ahead), (t[:m.start()] + t[m.end():]).strip()
+
+
+def day_said(text: str) -> str | None:
+    """The words that name a day in `text` ("sunday", "next friday", "the first of february"),
+    lower case; None when it names no day or more than one (which one is meant is unclear)."""
+    t = " ".join(re.sub(r"[,\-]", " ", text.lower()).split())
+    found = [m[0] for form in (*_DATE_FORMS, _WEEKDAY) for m in form.finditer(t)]
+    return found[0] if len(found) == 1 else None
+
