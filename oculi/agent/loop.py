@@ -39,7 +39,7 @@ from oculi.agent.prompt import (
     system_prompt,
     turn_line,
 )
-from oculi.agent.said import kept_to_the_request, tools_asked_for
+from oculi.agent.said import CAMERA_NOW, kept_to_the_request, tools_asked_for
 from oculi.llm.engine import GenerationOptions, ToolChoice
 from oculi.llm.messages import (
     ChatMessage,
@@ -351,7 +351,6 @@ def _judged(
 
 
 # The tools that look through the camera now; what the wearer did before is not in view.
-CAMERA_NOW = frozenset({"describe_view", "read_text_aloud"})
 
 
 def _recall_not_the_camera(calls: list[ToolCall], question: str) -> list[ToolCall]:

@@ -243,7 +243,8 @@ _HOME_VERB = (r"(?:turn|switch|dim|brighten|open|close|shut|lock|unlock|pause|re
               r"stop|set|raise|lower|crank)")
 _HOME_COMMAND = re.compile(
     rf"^(?:(?:um+|uh+|okay|ok|so|hey|please|can you|could you|would you)[\s,]+)*{_HOME_VERB}\b.*\b{_HOME_DEVICE}\b"
-    rf"|\b{_HOME_DEVICE}\b.*\b(?:on|off|to \w+ (?:percent|degrees))\s*(?:please)?\W*$")
+    # or only the device and its state: "the bedroom fan off", "landing lamp on please"
+    rf"|^(?:the |my )?(?:\w+ ){{0,3}}{_HOME_DEVICE} (?:on|off|to \w+ (?:percent|degrees))(?: please)?\W*$")
 _NOT_HOME = re.compile(r"\b(?:remind\w*|reminders?|timers?|alarms?|notes?|remember|photos?|pictures?|video|record\w*|"
                        r"translat\w*|camera|when|later|tomorrow|tonight|morning|evening|minutes?|hours?|"
                        r"o'?clock|[ap]\.?m\b|at \w+(?: \w+)? (?:am|pm)|every|each)\b")

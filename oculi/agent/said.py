@@ -31,7 +31,7 @@ from oculi.agent.router import ENTITY_ID, ROUTED_TOOLS, home_command
 from oculi.errors import OculiError
 from oculi.llm.messages import ToolCall
 from oculi.tools.builtins.clocktime import day_said, parse_duration
-from oculi.tools.homeassistant.services import fitted
+from oculi.tools.homeassistant.services import SERVICES, domain_said, fitted
 
 log = logging.getLogger("oculi.agent")
 
@@ -42,8 +42,11 @@ _STOP = frozenset(
 # A request for a reminder says so; a stated fact ("my locker is 417, keep that in mind",
 # "I parked by the lifts") does not, and is for the memory. Every reminder request of the
 # development sets has one of these words.
-_ASKS_A_REMINDER = re.compile(r"\b(?:remind\w*|alert|ping|nudge|let me know|tell me|don'?t let me forget|"
-                              r"make sure|alarm)\b", re.IGNORECASE)
+_ASKS_A_REMINDER = re.compile(
+    r"\b(?:remind\w*|alert|ping|nudge|let me know|tell me|don'?t let me forget|make sure|alarm|wake|get me up|"
+    # a time of day or a delay: then it may be a reminder without the word ("wake me at six")
+    r"at \d|at (?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midnight)|"
+    r"in (?:\d+|a|an|\w+) (?:minutes?|hours?)|tomorrow|tonight|o'?clock|[ap]\.?m\b)", re.IGNORECASE)
 # A note request says so too (every take_note request of the development sets does).
 _ASKS_A_NOTE = re.compile(r"\b(?:notes?|write|wrote|jot|down|list|add|log)\b", re.IGNORECASE)
 # A request that asks for something else, though it may end in a language ("remind me to say
@@ -51,7 +54,9 @@ _ASKS_A_NOTE = re.compile(r"\b(?:notes?|write|wrote|jot|down|list|add|log)\b", r
 _OTHER_ASK = re.compile(r"\b(?:remind\w*|reminders?|notes?|remember|timers?|photos?|video)\b")
 # The words of a cancel request that are not the reminder's.
 _CANCEL_WORDS = frozenset(
-    ["cancel", "delete", "remove", "drop", "clear", "scrap", "forget", "stop", "reminder", "reminders", "alarm", "about", "for", "to", "don't", "dont", "need", "anymore", "longer", "no", "so", "that", "one"])
+    ["cancel", "delete", "remove", "drop", "clear", "scrap", "forget", "stop", "reminder", "reminders", "alarm", "about", "for", "to", "don't", "dont", "need", "anymore", "longer", "no", "so", "that", "one", "never", "mind"])
+# The tools that look through the camera now.
+CAMERA_NOW = frozenset({"describe_view", "read_text_aloud"})
 # What the wearer sees now, not what they did before.
 _IN_VIEW = re.compile(r"\b(?:in front of me|ahead of me|right now|looking at|over there|around me|"
                       r"next to me|beside me|i see|i'm seeing|am i seeing|staring at|"
@@ -84,8 +89,9 @@ _LANG = rf"(?P<lang>{_LANGUAGE})"
 _TO_TRANSLATE = [
     re.compile(rf"^what'?s the {_LANG} (?:word )?for (?P<x>.+)$"),
     re.compile(rf"^what does (?P<x>.+?) mean in {_LANG}$"),
-    re.compile(rf"^(?:.*?\b)?(?:translate|say|put|ask for|ask|write|tell \w+(?: \w+)?) (?P<x>.+?) "
-               rf"(?:in|into|to) {_LANG}$"),
+    # the verb that frames the words: "say" before "tell" ("tell me how to say X in Thai")
+    *(re.compile(rf"^(?:.*?\b)?(?:{verbs}) (?P<x>.+?) (?:in|into|to) {_LANG}$")
+      for verbs in ("translate|say", "put|ask for|ask|write", r"tell \w+(?: \w+)?")),
     re.compile(rf"^what'?s (?P<x>.+?) in {_LANG}$"),
 ]
 
@@ -149,6 +155,12 @@ def _home(name: str, args: dict[str, Any], said: str, offered: Collection[str]) 
     "lock." to "cover."), the service as the domain has it, and a question about a device's
     state read, not answered by switching it (when `offered` has home_get_state)."""
     ids = set(ENTITY_ID.findall(said.lower()))
+    device = domain_said(said) if not ids else None
+    entity = args.get("entity_id")
+    if device and name == "home_call_service" and isinstance(entity, str) and "." in entity \
+            and args.get("domain") != "homeassistant" and entity.split(".")[0] in SERVICES \
+            and entity.split(".")[0] != device:  # "the porch light" is a light, not a switch
+        args["domain"], args["entity_id"] = device, f"{device}.{entity.split('.', 1)[1]}"
     if len(ids) == 1 and isinstance(args.get("entity_id"), str):
         entity = ids.pop()
         if args["entity_id"] != entity:
@@ -168,6 +180,8 @@ def _own(name: str, args: dict[str, Any], said: str, offered: Collection[str]) -
         asked = _ASKS_A_REMINDER if name == "set_reminder" else _ASKS_A_NOTE
         if not asked.search(said):  # a fact the wearer stated: for their memory
             return "remember", {"fact": _KEEP_FRAMING.sub("", said).strip() or said}
+    if name in CAMERA_NOW and "recall" in offered and about_the_wearers_past(said):
+        name, args = "recall", {"question": said}  # what they did or saw before: not in view now
     if name == "recall" and "describe_view" in offered and _IN_VIEW.search(said) \
             and not about_the_wearers_past(said) and not _BEFORE.search(said):
         name, args = "describe_view", {"question": said}
@@ -193,7 +207,7 @@ def _which_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:
     """The reminder to cancel named with the request's words when the model named one the
     request does not mention (it wrote another reminder's text)."""
     which = str(args.get("which") or "")
-    if _content(which) & _content(said):
+    if (_content(which) - _CANCEL_WORDS) & _content(said):
         return args
     words = [w for w in re.findall(r"[a-z0-9']+", plain(said)) if w in _content(said) and w not in _CANCEL_WORDS]
     return {**args, "which": " ".join(words)} if words else args
@@ -247,22 +261,22 @@ def _words_to_translate(said: str) -> tuple[str, str] | None:
 def _translate(args: dict[str, Any], said: str, offered: Collection[str]) -> tuple[str, dict[str, Any]]:
     """The words to translate and the language as the wearer said them (the model wrote its
     own translation there, or the request whole into English), and no translation at all
-    when no language is named and the model's text is the whole request (a question)."""
+    when the request asks for none in the ways of _TO_TRANSLATE and the model's text is the
+    whole request (a question about a topic, "translated")."""
     text = str(args.get("text") or "")
-    if not re.search(rf"\b{_LANGUAGE}\b", said.lower()):
-        if re.search(r"\b(?:say|says|written)\W*$", said.lower()) and "read_text_aloud" in offered:
+    asked = _words_to_translate(said)
+    if asked is None:
+        if not re.search(rf"\b{_LANGUAGE}\b", said.lower()) and "read_text_aloud" in offered \
+                and re.search(r"\b(?:say|says|written)\W*$", said.lower()):
             return "read_text_aloud", {}  # "what does the board above the gate say": read it
         whole = _content(said)
         if DIRECT_ANSWER in offered and whole and len(whole & _content(text)) >= 0.8 * len(whole):
-            return DIRECT_ANSWER, {}  # "how do translation apps handle slang": words
-        return "translate", args
-    asked = _words_to_translate(said)
-    if asked is None:
+            return DIRECT_ANSWER, {}  # the question itself "translated": "how do translation apps…"
         return "translate", args
     words, language = asked
     out = dict(args)
     given = str(args.get("target_language") or "").strip().lower()
-    if given in LANGUAGES and given != language:
+    if given != language and len(given) > 3:  # another language, or its own name ("Português")
         out["target_language"] = language.title()
     kept = _content(text)
     if not kept or len(kept & _content(said)) < len(kept) / 2 or language in kept:

@@ -166,3 +166,34 @@ def test_more_calls_kept_to_the_request() -> None:
     # "what does … say", no language: read aloud
     assert mended("what does the board above the gate say", "translate", text="the board",
                   target_language="English") == ("read_text_aloud", {})
+
+
+def test_a_request_with_a_time_stays_a_reminder() -> None:
+    assert mended("wake me at six thirty", "set_reminder", text="wake up", when="6:30 am")[0] == "set_reminder"
+    assert mended("the plumber comes tomorrow at nine", "set_reminder", text="plumber",
+                  when="tomorrow 9 am")[0] == "set_reminder"
+
+
+def test_a_question_about_a_topic_is_no_command_and_no_translation() -> None:
+    tools = [{"type": "function", "function": {"name": n}} for n in ("home_call_service", "translate")]
+    assert tools_asked_for("is it cheaper to leave the hall lights on or switch them off", tools) is None
+    assert names(tools_asked_for("the spare room heater off please", tools)) == ["home_call_service"]
+    question = "is poetry from portuguese harder to translate than prose"
+    assert tools_asked_for(question, tools) is None
+    assert mended(question, "translate", text=question, target_language="English") == ("answer_directly", {})
+
+
+def test_a_device_word_names_the_domain_when_no_id_is_said() -> None:
+    assert mended("okay switch off the landing light", "home_call_service", domain="switch", service="turn_off",
+                  entity_id="switch.landing_light")[1] == {
+        "domain": "light", "service": "turn_off", "entity_id": "light.landing_light"}
+    # an id said is kept as said, whatever the words
+    assert mended("switch off switch.landing_light", "home_call_service", domain="switch", service="turn_off",
+                  entity_id="switch.landing_light")[1]["domain"] == "switch"
+
+
+def test_the_past_is_recalled_and_a_cancel_names_what_was_said() -> None:
+    assert mended("what did i see at the bakery on friday", "describe_view", question="bakery") == (
+        "recall", {"question": "what did i see at the bakery on friday"})
+    assert mended("forget the reminder about the boiler service, delete it", "cancel_reminder",
+                  which="reminder") == ("cancel_reminder", {"which": "boiler service"})

@@ -91,6 +91,25 @@ _MODE_SAID = re.compile(r"\b(heat(?:ing)?|cool(?:ing)?|auto|dry|fan only)\s+mode
                         r"(heat|cool|auto|dry|off)\b")
 
 
+# The domain a device word means, for a request that names no entity id ("switch off the porch
+# light" was sent as switch.porch_light).
+_DEVICE_DOMAIN = [
+    (re.compile(r"\b(?:lights?|lamps?|bulbs?|led strip)\b"), "light"),
+    (re.compile(r"\b(?:fans?)\b"), "fan"),
+    (re.compile(r"\b(?:blinds?|curtains?|shades?|shutters?|awning|garage door)\b"), "cover"),
+    (re.compile(r"\b(?:thermostat|heating|air ?con\w*)\b"), "climate"),
+    (re.compile(r"\b(?:tv|television|speakers?|music|radio)\b"), "media_player"),
+    (re.compile(r"\b(?:vacuum|hoover|robot)\b"), "vacuum"),
+    (re.compile(r"\b(?:humidifier|dehumidifier)\b"), "humidifier"),
+]
+
+
+def domain_said(request: str) -> str | None:
+    """The one domain the device words of `request` name, or None (none, or several)."""
+    found = {domain for pattern, domain in _DEVICE_DOMAIN if pattern.search(request.lower())}
+    return found.pop() if len(found) == 1 else None
+
+
 def fitted(args: dict[str, Any], request: str = "") -> dict[str, Any]:
     """`args` of a `home_call_service` call with the service and its number as `domain` has
     them; unchanged when they already are, or when the domain is not a documented one."""
