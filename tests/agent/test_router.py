@@ -152,3 +152,11 @@ def test_a_tool_close_to_the_request_keeps_it_for_the_model(router: IntentRouter
     assert not router.route_for_tools(question, maths).words_only
     assert router.route_for_tools("Hello there!", maths).words_only
     assert tool_text(maths[0]) == "calculate: Do arithmetic: add, subtract, multiply and divide"
+
+
+def test_a_question_about_how_the_world_works_is_general_even_with_a_device_word() -> None:
+    assert general_question("who built the first photo booth")
+    assert general_question("how do parking sensors on cars work")
+    assert not general_question("how do i set a timer for the rice")  # first person
+    assert not general_question("how much battery is left")  # asks the device
+

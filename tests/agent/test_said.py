@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from oculi.agent.router import ROUTED_TOOLS
-from oculi.agent.said import kept_to_the_request, tools_asked_for
+from oculi.agent.said import kept_to_the_request, look_instead_of_words, tools_asked_for
 from oculi.llm.messages import ToolCall
 from oculi.tools.homeassistant.services import fitted
 
@@ -197,3 +197,30 @@ def test_the_past_is_recalled_and_a_cancel_names_what_was_said() -> None:
         "recall", {"question": "what did i see at the bakery on friday"})
     assert mended("forget the reminder about the boiler service, delete it", "cancel_reminder",
                   which="reminder") == ("cancel_reminder", {"which": "boiler service"})
+
+
+def test_timers_notes_and_ids_as_said() -> None:
+    assert mended("give me ninety seconds for the eggs", "set_timer", minutes=90, label="eggs")[1] == {
+        "hours": 0, "minutes": 0, "seconds": 90, "label": "eggs"}
+    assert mended("a twelve minute timer", "set_timer", minutes=12)[1] == {"minutes": 12}  # right: kept
+    assert mended("did i jot down the locker code", "take_note", text="locker code") == (
+        "find_notes", {"query": "locker code"})
+    assert mended("note that the van is due back friday", "remember", fact="the van is due back friday") == (
+        "take_note", {"text": "the van is due back friday"})
+    assert mended("turn the lamp on, it's switch.reading_lamp", "home_call_service", domain="light",
+                  service="turn_on", entity_id="switch.reading_lamp")[1]["domain"] == "switch"
+    assert fitted({"domain": "light", "service": "turn_off", "entity_id": "light.den"}, "dim the den light")[
+        "service"] == "turn_on"
+
+
+def test_a_declined_question_about_the_view_goes_to_the_camera() -> None:
+    look = look_instead_of_words("hmm is that bird on the railing a heron", OWN)
+    assert look is not None and look.name == "describe_view"
+    assert look.parsed_arguments() == {"question": "is that bird on the railing a heron"}
+    read = look_instead_of_words("read me what this parking sign says", OWN)
+    assert read is not None and read.name == "read_text_aloud"
+    assert look_instead_of_words("what did i see at the station this morning", OWN) is None  # the past
+    assert look_instead_of_words("snap this view for me", OWN) is None  # a photo, not a question
+    assert look_instead_of_words("is the shed door open right now", OWN) is None  # a home device
+    assert look_instead_of_words("is that bird a heron", {"describe_view", "weather"}) is None  # an app's tools
+    assert look_instead_of_words("is that bird a heron", OWN, free=False) is None

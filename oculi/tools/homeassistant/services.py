@@ -137,6 +137,8 @@ def fitted(args: dict[str, Any], request: str = "") -> dict[str, Any]:
         out["service"] = moved
     if data and isinstance(data.get("position"), str) and "half" in data["position"]:
         out["data"] = data = {**data, "position": 50}  # "halfway"
+    if domain == "light" and out["service"] == "turn_off" and re.search(r"\b(?:dim|brighten)\b", request.lower()):
+        out["service"] = "turn_on"  # "dim the bedroom light" leaves it on
     said = _MODE_SAID.search(request.lower())
     if domain == "climate" and said and not re.search(r"\d|degree", request.lower()):
         mode = (said[1] or said[2]).replace("ing", "").replace(" ", "_")
