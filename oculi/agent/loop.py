@@ -39,7 +39,7 @@ from oculi.agent.prompt import (
     system_prompt,
     turn_line,
 )
-from oculi.agent.said import CAMERA_NOW, kept_to_the_request, look_instead_of_words, tools_asked_for
+from oculi.agent.said import CAMERA_NOW, kept_to_the_request, call_instead_of_words, tools_asked_for
 from oculi.llm.engine import GenerationOptions, ToolChoice
 from oculi.llm.messages import (
     ChatMessage,
@@ -200,7 +200,7 @@ class Agent:
             if not acted:  # arguments that contradict the request, mended (agent.said)
                 calls = kept_to_the_request(calls, question, offered, free=forced is None)
             declined = bool(calls) and all(c.name == DIRECT_ANSWER for c in calls)
-            look = look_instead_of_words(question, offered, free=forced is None) if declined and not acted else None
+            look = call_instead_of_words(question, offered, free=forced is None) if declined and not acted else None
             if look is not None:  # a question about the view, declined: the camera answers it
                 calls, declined = [look], False
             calls = [c for c in calls if c.name != DIRECT_ANSWER]

@@ -247,11 +247,13 @@ ENTITY_ID = re.compile(r"\b(?:" + "|".join(HOME_DOMAINS) + r")\.[a-z0-9_]+\b")
 # music or lighting tool is the app's to choose.
 HOME_DEVICE = (r"(?:lights?|lamps?|fans?|blinds?|curtains?|shades?|shutters?|thermostat|heating|heater|"
                 r"air ?con\w*|a ?c|door|garage|music|speakers?|tv|television|vacuum|hoover|robot|plugs?|"
-                r"humidifier|dehumidifier|kettle|coffee maker|sprinklers?|radio)")
+                r"humidifier|dehumidifier|kettle|coffee maker|sprinklers?|radio|extractor|dishwasher|"
+                r"washing machine|oven|boiler|hot water|water heater|gate)")
 _HOME_VERB = (r"(?:turn|switch|dim|brighten|open|close|shut|lock|unlock|pause|resume|play|mute|unmute|start|"
-              r"stop|set|raise|lower|crank)")
+              r"stop|set|raise|lower|crank|send|put|run|activate|boost)")
 _HOME_COMMAND = re.compile(
-    rf"^(?:(?:um+|uh+|okay|ok|so|hey|please|can you|could you|would you)[\s,]+)*{_HOME_VERB}\b.*\b{HOME_DEVICE}\b"
+    rf"(?:^|\b(?:so|and|then|please|can you|could you|would you)\s+)(?:(?:um+|uh+|okay|ok|so|hey|please|"
+    rf"can you|could you|would you)[\s,]+)*{_HOME_VERB}\b.*\b{HOME_DEVICE}\b"
     # or only the device and its state: "the bedroom fan off", "landing lamp on please"
     rf"|^(?:the |my )?(?:\w+ ){{0,3}}{HOME_DEVICE} (?:on|off|to \w+ (?:percent|degrees))(?: please)?\W*$")
 _NOT_HOME = re.compile(r"\b(?:remind\w*|reminders?|timers?|alarms?|notes?|remember|photos?|pictures?|video|record\w*|"

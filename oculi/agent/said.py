@@ -47,8 +47,22 @@ _ASKS_A_REMINDER = re.compile(
     # a time of day or a delay: then it may be a reminder without the word ("wake me at six")
     r"at \d|at (?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midnight)|"
     r"in (?:\d+|a|an|\w+) (?:minutes?|hours?)|tomorrow|tonight|o'?clock|[ap]\.?m\b)", re.IGNORECASE)
+# A question in the request, asked without a question mark as speech is written ("should I
+# take a taxi or wait", "any trick for remembering names").
+_QUESTION = re.compile(r"\b(?:should i|shall i|is there|are there|any (?:trick|tips?|advice|ideas?)|"
+                       r"do you (?:think|know)|can i|could i|would it|which)\b"
+                       r"|(?:^|\b(?:so|and|but|or)\s+)(?:what|what's|how|why|is it)\b|\?", re.IGNORECASE)
+# Asked to keep something: remember / keep in mind / for the record / don't forget / store.
+_ASKS_TO_KEEP = re.compile(r"\b(?:remember|keep (?:that |this |it )?in mind|for the record|don'?t forget|store|"
+                           r"save|note)\b", re.IGNORECASE)
+# Asked to read something out.
+_READ_ASKED = re.compile(r"^(?:(?:can|could|would) you |please )?read\b", re.IGNORECASE)
 # A note request says so too (every take_note request of the development sets does).
 _ASKS_A_NOTE = re.compile(r"\b(?:notes?|write|wrote|jot|down|list|add|log)\b", re.IGNORECASE)
+# The glasses asked about their own state ("are you running out of storage", "you feel warm,
+# are you overheating").
+_DEVICE_ASKED = re.compile(r"\b(?:are you|is your|are your|you feel|you're)\b.*\b(?:storage|space|battery|charge|"
+                           r"overheat\w*|hot|warm|running low|running out)\b")
 # A request that asks for something else, though it may end in a language ("remind me to say
 # hello in Dutch").
 _OTHER_ASK = re.compile(r"\b(?:remind\w*|reminders?|notes?|remember|timers?|photos?|video)\b")
@@ -101,7 +115,7 @@ _TO_TRANSLATE = [
     re.compile(rf"^what'?s the {_LANG} (?:word )?for (?P<x>.+)$"),
     re.compile(rf"^what does (?P<x>.+?) mean in {_LANG}$"),
     # the verb that frames the words: "say" before "tell" ("tell me how to say X in Thai")
-    *(re.compile(rf"^(?:.*?\b)?(?:{verbs}) (?P<x>.+?) (?:in|into|to) {_LANG}$")
+    *(re.compile(rf"^(?:.*?\b)?(?:{verbs}) (?P<x>.+?) (?:in|into|to) {_LANG}(?:\b.*)?$")
       for verbs in ("translate|say", "put|ask for|ask|write", r"tell \w+(?: \w+)?")),
     re.compile(rf"^what'?s (?P<x>.+?) in {_LANG}$"),
 ]
@@ -119,6 +133,9 @@ def tools_asked_for(request: str, tools: Sequence[dict[str, Any]]) -> dict[str, 
     own = set(names) <= ROUTED_TOOLS
     if ENTITY_ID.search(request.lower()) or (own and home_command(request)):
         chosen = [n for n in names if n.startswith("home_")]
+    elif own and "device_status" in names and _DEVICE_ASKED.search(plain(request)) \
+            and not re.search(r"\bdo you (?:think|know|reckon)\b", plain(request)):
+        chosen = ["device_status"]
     elif own and "translate" in names and not _OTHER_ASK.search(plain(request)) \
             and _words_to_translate(_FILLERS.sub("", plain(request).strip())):
         chosen = ["translate"]
@@ -130,15 +147,26 @@ def tools_asked_for(request: str, tools: Sequence[dict[str, Any]]) -> dict[str, 
         {"type": "function", "function": {"name": n}} for n in chosen]}}
 
 
-def look_instead_of_words(request: str, offered: Collection[str], *, free: bool = True) -> ToolCall | None:
+def call_instead_of_words(request: str, offered: Collection[str], *, free: bool = True) -> ToolCall | None:
     """The camera call for a request plainly about what is in view ("is that dog on the left a
     labrador", "read me the label on this box") that the model chose to answer in words — it
-    did so for 3 of 6 such requests of one development set, with no camera to answer from.
+    did so for 3 of 6 such requests of one development set, with no camera to answer from —
+    or the memory's for a question about what the wearer did or said before.
     None when the request is not plainly about the view, names something only another tool
     does, or the tools are not oculi's own under "auto"."""
     if not free or not set(offered) <= ROUTED_TOOLS:
         return None
     said = _FILLERS.sub("", request.replace("’", "'").strip())
+    if _READ_ASKED.match(said) and "read_text_aloud" in offered and not asks_the_device(said):
+        return ToolCall("read_text_aloud", "{}")  # not "read me my notes"
+    if about_the_wearers_past(said) and _LOOK_ASKED.match(said):
+        if re.search(r"\b(?:note|notes|noted|write|wrote|written|jot|jotted)\b", said, re.IGNORECASE):
+            if "find_notes" in offered:  # "what did I write down about …": the notes
+                query = [w for w in re.findall(r"[a-z0-9']+", plain(said)) if w in _content(said) - _NOTE_WORDS]
+                return ToolCall("find_notes", json.dumps({"query": " ".join(query)}))
+            return None
+        if "recall" in offered:  # "what did I tell you …": the memory
+            return ToolCall("recall", json.dumps({"question": said}))
     if not (_IN_VIEW.search(said) or _THAT_THING.search(said)) or about_the_wearers_past(said) or _BEFORE.search(said) \
             or asks_the_device(said) or re.search(rf"\b(?:shot|pic|glasses|reminders?|{HOME_DEVICE})\b", said,
                                                  re.IGNORECASE) or not _LOOK_ASKED.match(said):
@@ -211,10 +239,15 @@ def _own(name: str, args: dict[str, Any], said: str, offered: Collection[str]) -
         return "find_notes", {"query": " ".join(query)}  # "did I make a note of …": look it up
     if name == "remember" and "take_note" in offered and _NOTE_ASKED.search(said):
         return "take_note", {"text": str(args.get("fact") or said)}  # "note that …" is a note
-    if name in ("set_reminder", "take_note") and "remember" in offered and not said.endswith("?"):
-        asked = _ASKS_A_REMINDER if name == "set_reminder" else _ASKS_A_NOTE
-        if not asked.search(said):  # a fact the wearer stated: for their memory
-            return "remember", {"fact": _KEEP_FRAMING.sub("", said).strip() or said}
+    keep = {"set_reminder": _ASKS_A_REMINDER, "take_note": _ASKS_A_NOTE, "remember": _ASKS_TO_KEEP}.get(name)
+    if keep is not None and not keep.search(said) and _QUESTION.search(said) and DIRECT_ANSWER in offered:
+        return DIRECT_ANSWER, {}  # "my back is tight which stretch helps": a question, not a fact
+    if name in ("set_reminder", "take_note") and "remember" in offered and not said.endswith("?") \
+            and keep is not None and not keep.search(said):
+        return "remember", {"fact": _KEEP_FRAMING.sub("", said).strip() or said}  # a fact stated
+    if name in ("recall", "describe_view", "translate") and "read_text_aloud" in offered and _READ_ASKED.match(said) \
+            and not asks_the_device(said):
+        return "read_text_aloud", {}  # "can you read out what this letter says"
     if name in CAMERA_NOW and "recall" in offered and about_the_wearers_past(said):
         name, args = "recall", {"question": said}  # what they did or saw before: not in view now
     if name in ("recall", "list_reminders") and "describe_view" in offered and _IN_VIEW.search(said) \

@@ -37,7 +37,7 @@ from typing import Any
 
 from oculi.agent.prompt import DIRECT_ANSWER, DIRECT_ANSWER_SPEC, ESCAPE_RULE
 from oculi.agent.router import IntentRouter
-from oculi.agent.said import kept_to_the_request, look_instead_of_words, tools_asked_for
+from oculi.agent.said import kept_to_the_request, call_instead_of_words, tools_asked_for
 from oculi.errors import OculiError
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import ChatMessage, Finished, TextDelta, ToolCall, ToolCallsReady, Usage
@@ -303,7 +303,7 @@ class ChatRun:
                     item = ToolCallsReady(kept_to_the_request(item.calls, request, offered, free=free))
                 if escape and isinstance(item, ToolCallsReady):
                     calls = [c for c in item.calls if c.name != DIRECT_ANSWER]
-                    look = None if calls else look_instead_of_words(request, offered, free=free)
+                    look = None if calls else call_instead_of_words(request, offered, free=free)
                     if look is not None:  # a question about the view, declined: the camera's
                         calls = [look]
                     if not calls:

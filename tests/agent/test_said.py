@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from oculi.agent.router import ROUTED_TOOLS
-from oculi.agent.said import kept_to_the_request, look_instead_of_words, tools_asked_for
+from oculi.agent.said import kept_to_the_request, call_instead_of_words, tools_asked_for
 from oculi.llm.messages import ToolCall
 from oculi.tools.homeassistant.services import fitted
 
@@ -214,13 +214,31 @@ def test_timers_notes_and_ids_as_said() -> None:
 
 
 def test_a_declined_question_about_the_view_goes_to_the_camera() -> None:
-    look = look_instead_of_words("hmm is that bird on the railing a heron", OWN)
+    look = call_instead_of_words("hmm is that bird on the railing a heron", OWN)
     assert look is not None and look.name == "describe_view"
     assert look.parsed_arguments() == {"question": "is that bird on the railing a heron"}
-    read = look_instead_of_words("read me what this parking sign says", OWN)
+    read = call_instead_of_words("read me what this parking sign says", OWN)
     assert read is not None and read.name == "read_text_aloud"
-    assert look_instead_of_words("what did i see at the station this morning", OWN) is None  # the past
-    assert look_instead_of_words("snap this view for me", OWN) is None  # a photo, not a question
-    assert look_instead_of_words("is the shed door open right now", OWN) is None  # a home device
-    assert look_instead_of_words("is that bird a heron", {"describe_view", "weather"}) is None  # an app's tools
-    assert look_instead_of_words("is that bird a heron", OWN, free=False) is None
+    past = call_instead_of_words("what did i see at the station this morning", OWN)  # the past: memory
+    assert past is not None and past.name == "recall"
+    notes = call_instead_of_words("what did i jot down about the boiler", OWN)
+    assert notes is not None and notes.name == "find_notes" and notes.parsed_arguments() == {"query": "boiler"}
+    assert call_instead_of_words("read me my latest notes", OWN) is None  # the notes tool's
+    assert call_instead_of_words("snap this view for me", OWN) is None  # a photo, not a question
+    assert call_instead_of_words("is the shed door open right now", OWN) is None  # a home device
+    assert call_instead_of_words("is that bird a heron", {"describe_view", "weather"}) is None  # an app's tools
+    assert call_instead_of_words("is that bird a heron", OWN, free=False) is None
+
+
+def test_questions_are_not_facts_and_the_glasses_state_is_asked_of_the_device() -> None:
+    assert mended("the bus is late again should i walk or wait", "take_note", text="bus late") == (
+        "answer_directly", {})
+    assert mended("any trick for keeping basil alive", "remember", fact="basil") == ("answer_directly", {})
+    assert mended("remember that the basil needs water daily", "remember", fact="basil needs water")[0] == "remember"
+    tools = [{"type": "function", "function": {"name": n}} for n in ("device_status", "record_video", "translate")]
+    assert names(tools_asked_for("are you running low on battery i want to film the match", tools)) == [
+        "device_status"]
+    assert tools_asked_for("do you think batteries last longer in the cold", tools) is None
+    assert names(tools_asked_for("so how would i ask for the bill in thai like at the end of dinner", tools)) == [
+        "translate"]
+

@@ -84,7 +84,7 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
 def _digits(text: str) -> str:
     """Number words as digits: "twenty five" → "25", "half an hour" → "30 minutes"."""
     t = " " + re.sub(r"[,\-]", " ", text.lower()) + " "
-    t = re.sub(r" (an|one) hour and a half ", " 90 minutes ", t)
+    t = re.sub(r" (an|one|1) hour and a half ", " 90 minutes ", t)
     t = re.sub(r" (a )?half (an|a|one) hour ", " 30 minutes ", t)
     t = re.sub(r" (a )?quarter (of )?(an|a|one) hour ", " 15 minutes ", t)
     t = re.sub(r" half a minute ", " 30 seconds ", t)
@@ -95,6 +95,9 @@ def _digits(text: str) -> str:
     t = re.sub(rf" ({units}) ", lambda m: f" {_UNITS[m[1]]} ", t)
     t = re.sub(rf" ({units}) ", lambda m: f" {_UNITS[m[1]]} ", t)  # overlapping matches
     t = re.sub(r" an? (?=(second|minute|hour|day)s? )", " 1 ", t)
+    # "eight and a half minutes": the half of the unit said
+    t = re.sub(r" (\d+) and a half (minute|hour)s? ",
+               lambda m: f" {m[1]} {m[2]}s 30 {'seconds' if m[2] == 'minute' else 'minutes'} ", t)
     return " ".join(t.split())
 
 
@@ -180,6 +183,7 @@ _DATE_FORMS = (
     re.compile(rf"\b(?:the )?{_NUMBER} (?:of )?{_MONTH}"),  # "the first of february", "3rd march"
     re.compile(rf"\b{_MONTH} (?:the )?{_NUMBER}\b"),  # "february 1st", "march the third"
 )
+_DAY_OF_MONTH = re.compile(rf"\bon the {_NUMBER}\b")
 _WEEKDAY = re.compile(r"\b(?:(?:next|this|coming) )?(?P<day>" + "|".join(_WEEKDAYS) + r")\b")
 
 
@@ -202,6 +206,18 @@ def named_day(text: str, now: datetime) -> tuple[date, str] | None:
                 return None  # "the thirty first of april"
             if day >= now.date():
                 return day, (t[:m.start()] + t[m.end():]).strip()
+    m = _DAY_OF_MONTH.search(t)
+    if m is not None:  # "on the twentieth": this month's, or next month's when it has passed
+        number = _ORDINALS.get(m["n"]) or int(re.sub(r"\D", "", m["n"]))
+        for ahead in range(3):
+            year, month = now.year + (now.month - 1 + ahead) // 12, (now.month - 1 + ahead) % 12 + 1
+            try:
+                day = date(year, month, number)
+            except ValueError:
+                continue
+            if day >= now.date():
+                return day, (t[:m.start()] + t[m.end():]).strip()
+        return None
     m = _WEEKDAY.search(t)
     if m is None:
         return None
@@ -214,5 +230,6 @@ def day_said(text: str) -> str | None:
     lower case; None when it names no day or more than one (which one is meant is unclear)."""
     t = " ".join(re.sub(r"[,\-]", " ", text.lower()).split())
     found = [m[0] for form in (*_DATE_FORMS, _WEEKDAY) for m in form.finditer(t)]
+    found = found or [m[0] for m in _DAY_OF_MONTH.finditer(t)]
     return found[0] if len(found) == 1 else None
 
