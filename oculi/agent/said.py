@@ -76,9 +76,14 @@ _NOTE_WORDS = frozenset(["note", "notes", "make", "made", "write", "wrote", "dow
 # A look asked for: a question, or "read …" / "describe …" / "tell me …".
 _LOOK_ASKED = re.compile(r"^(?:(?:can|could|would) you |please )?(?:what|what's|whats|which|who|whose|how|is|are|"
                          r"does|do|can|could|should|read|describe|tell me)\b", re.IGNORECASE)
-# "that bird", "those shoes": a thing pointed at (not "is that true", "that was").
+# "that bird on the fence", "those shoes in the window": a thing pointed at (not "is that
+# true", "that much", "under all those spotlights": two general questions of v9 went to the
+# camera that way).
 _THAT_THING = re.compile(r"\b(?:that|those)\s+(?!is\b|was\b|were\b|are\b|true\b|right\b|so\b|a\b|an\b|the\b|"
-                         r"i\b|you\b|it\b|he\b|she\b|they\b|we\b)[a-z]+", re.IGNORECASE)
+                         r"i\b|you\b|it\b|he\b|she\b|they\b|we\b|much\b|many\b)[a-z]+"
+                         # placed somewhere: "that dog on the left" (not "all those spotlights")
+                         r"(?:\s+[a-z]+)?\s+(?:on|in|over|by|at|near|up|down|behind|under|across|there)\b",
+                         re.IGNORECASE)
 # The tools that look through the camera now.
 CAMERA_NOW = frozenset({"describe_view", "read_text_aloud"})
 # What the wearer sees now, not what they did before.
@@ -157,8 +162,11 @@ def call_instead_of_words(request: str, offered: Collection[str], *, free: bool 
     if not free or not set(offered) <= ROUTED_TOOLS:
         return None
     said = _FILLERS.sub("", request.replace("’", "'").strip())
-    if _READ_ASKED.match(said) and "read_text_aloud" in offered and not asks_the_device(said):
+    if _READ_ASKED.match(said) and "read_text_aloud" in offered \
+            and not re.search(r"\b(?:notes?|reminders?|messages?)\b", said, re.IGNORECASE):
         return ToolCall("read_text_aloud", "{}")  # not "read me my notes"
+    if _DEVICE_ASKED.search(plain(said)):
+        return None  # the glasses' own state: device_status, not a look
     if about_the_wearers_past(said) and _LOOK_ASKED.match(said):
         if re.search(r"\b(?:note|notes|noted|write|wrote|written|jot|jotted)\b", said, re.IGNORECASE):
             if "find_notes" in offered:  # "what did I write down about …": the notes
