@@ -9,11 +9,17 @@ at an invented hour, a weekday reminder given today's date, an entity id with it
 changed, a service the device's domain does not have.
 
 Each rule below reads the request itself and mends a call only where the call contradicts
-it; a call that agrees with the request is left as it is, and no rule invents a call the
-request does not ask for. The rules for oculi's own tools apply only when every tool
-offered is one of them (an app's tool of the same name may mean something else); the home
-rules apply to the home tools wherever they are offered; a call becomes another tool or
-no call only when the model was free to choose (tool_choice "auto").
+it; a call that agrees with the request is left as it is. Only `call_instead_of_words`
+makes a call the model did not make, for a question about the view or the wearer's past
+that it declined — a look or a memory search is what such a question asks for. The rules
+for oculi's own tools apply only when every tool offered is one of them (an app's tool of
+the same name may mean something else); the home rules apply to the home tools wherever
+they are offered; a call becomes another tool or no call only when the model was free to
+choose (tool_choice "auto").
+
+What they are worth on requests they were not written from: on the development sets they
+took the API's figure to 90–98 % right; on two sets written blind and run once (v8, then v9,
+tests/tools) it was 86.7 % and 83.6 %. Rules on wording carry part of the way, not all.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ log = logging.getLogger("oculi.agent")
 
 _FILLERS = re.compile(r"^(?:(?:um+|uh+|okay|ok|so|hey|well|oh|hmm+|right|please)[\s,]+)+", re.IGNORECASE)
 _STOP = frozenset(
-    ["a", "an", "the", "is", "are", "was", "were", "be", "to", "of", "in", "on", "at", "for", "and", "or", "but", "it", "its", "it's", "this", "that", "these", "those", "what", "what's", "whats", "which", "who", "how", "do", "does", "did", "can", "could", "would", "will", "should", "you", "your", "me", "my", "i", "i'm", "im", "there", "here", "right", "now", "just", "please", "tell", "about", "with", "from", "up", "down", "out", "any", "some"])
+    "a an the is are was were be to of in on at for and or but it its it's this that these those what what's "
+    "whats which who how do does did can could would will should you your me my i i'm im there here right now "
+    "just please tell about with from up down out any some".split())
 
 # A request for a reminder says so; a stated fact ("my locker is 417, keep that in mind",
 # "I parked by the lifts") does not, and is for the memory. Every reminder request of the
@@ -68,7 +76,8 @@ _DEVICE_ASKED = re.compile(r"\b(?:are you|is your|are your|you feel|you're)\b.*\
 _OTHER_ASK = re.compile(r"\b(?:remind\w*|reminders?|notes?|remember|timers?|photos?|video)\b")
 # The words of a cancel request that are not the reminder's.
 _CANCEL_WORDS = frozenset(
-    ["cancel", "delete", "remove", "drop", "clear", "scrap", "forget", "stop", "reminder", "reminders", "alarm", "about", "for", "to", "don't", "dont", "need", "anymore", "longer", "no", "so", "that", "one", "never", "mind"])
+    "cancel delete remove drop clear scrap forget stop reminder reminders alarm about for to don't dont need "
+    "anymore longer no so that one never mind".split())
 # A question back about notes ("did I make a note of the gate code?"), and a note asked for.
 _ASKED_BACK = re.compile(r"^(?:did i|do i|have i|what|where|which|when|is there|are there)\b", re.IGNORECASE)
 _NOTE_ASKED = re.compile(r"\b(?:note|notes|jot|write (?:this |that |it )?down)\b", re.IGNORECASE)
