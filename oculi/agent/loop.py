@@ -39,7 +39,7 @@ from oculi.agent.prompt import (
     system_prompt,
     turn_line,
 )
-from oculi.agent.said import CAMERA_NOW, kept_to_the_request, call_instead_of_words, tools_asked_for
+from oculi.agent.said import CAMERA_NOW, call_instead_of_words, kept_to_the_request, tools_asked_for
 from oculi.llm.engine import GenerationOptions, ToolChoice
 from oculi.llm.messages import (
     ChatMessage,
@@ -200,9 +200,10 @@ class Agent:
             if not acted:  # arguments that contradict the request, mended (agent.said)
                 calls = kept_to_the_request(calls, question, offered, free=forced is None)
             declined = bool(calls) and all(c.name == DIRECT_ANSWER for c in calls)
-            look = call_instead_of_words(question, offered, free=forced is None) if declined and not acted else None
-            if look is not None:  # a question about the view, declined: the camera answers it
-                calls, declined = [look], False
+            instead = (call_instead_of_words(question, offered, free=forced is None)
+                       if declined and not acted else None)
+            if instead is not None:  # a question about the view or the past, declined: look or recall
+                calls, declined = [instead], False
             calls = [c for c in calls if c.name != DIRECT_ANSWER]
             # silent: it stopped at once (the 1.5B model can, after a tool result)
             silent = not calls and not text.strip() and reason == "stop"
@@ -351,9 +352,6 @@ def _judged(
         yield from held
         if isinstance(out, tuple):
             yield out
-
-
-# The tools that look through the camera now; what the wearer did before is not in view.
 
 
 def _recall_not_the_camera(calls: list[ToolCall], question: str) -> list[ToolCall]:

@@ -81,7 +81,7 @@ _CANCEL_WORDS = frozenset(
 # A question back about notes ("did I make a note of the gate code?"), and a note asked for.
 _ASKED_BACK = re.compile(r"^(?:did i|do i|have i|what|where|which|when|is there|are there)\b", re.IGNORECASE)
 _NOTE_ASKED = re.compile(r"\b(?:note|notes|jot|write (?:this |that |it )?down)\b", re.IGNORECASE)
-_NOTE_WORDS = frozenset(["note", "notes", "make", "made", "write", "wrote", "down", "jot", "jotted", "did", "have", "any"])
+_NOTE_WORDS = frozenset("note notes noted make made write wrote written down jot jotted did have any".split())
 # A look asked for: a question, or "read …" / "describe …" / "tell me …".
 _LOOK_ASKED = re.compile(r"^(?:(?:can|could|would) you |please )?(?:what|what's|whats|which|who|whose|how|is|are|"
                          r"does|do|can|could|should|read|describe|tell me)\b", re.IGNORECASE)

@@ -16,7 +16,9 @@ tools, so may a plain household command, and a request for a translation may cal
 reminders or notes, or answered them in words. Calls whose
 arguments contradict the request are mended (oculi.agent.said: an entity id as said, a
 service the domain has, and with oculi's own tools and "auto" the words to translate as
-said, a stated fact for the memory, not a reminder).
+said, a stated fact for the memory, not a reminder); a question about the view or the
+wearer's past that the model declined through the escape goes to the camera or the memory
+(`call_instead_of_words`).
 
 Before that, with "auto", the intent router (oculi.agent.router, `route_for_tools`) may
 answer a request in words at once: small talk or a question the model knows, close to none
@@ -37,7 +39,7 @@ from typing import Any
 
 from oculi.agent.prompt import DIRECT_ANSWER, DIRECT_ANSWER_SPEC, ESCAPE_RULE
 from oculi.agent.router import IntentRouter
-from oculi.agent.said import kept_to_the_request, call_instead_of_words, tools_asked_for
+from oculi.agent.said import call_instead_of_words, kept_to_the_request, tools_asked_for
 from oculi.errors import OculiError
 from oculi.llm.engine import GenerationOptions
 from oculi.llm.messages import ChatMessage, Finished, TextDelta, ToolCall, ToolCallsReady, Usage
@@ -303,9 +305,9 @@ class ChatRun:
                     item = ToolCallsReady(kept_to_the_request(item.calls, request, offered, free=free))
                 if escape and isinstance(item, ToolCallsReady):
                     calls = [c for c in item.calls if c.name != DIRECT_ANSWER]
-                    look = None if calls else call_instead_of_words(request, offered, free=free)
-                    if look is not None:  # a question about the view, declined: the camera's
-                        calls = [look]
+                    instead = None if calls else call_instead_of_words(request, offered, free=free)
+                    if instead is not None:  # the view or the past, declined: look or recall
+                        calls = [instead]
                     if not calls:
                         declined = Usage()
                         continue

@@ -121,7 +121,8 @@ def names(choice: dict | None) -> list[str] | None:
 
 
 def test_an_entity_id_or_a_plain_home_command_narrows_the_call_to_the_home_tools() -> None:
-    tools = [{"type": "function", "function": {"name": n}} for n in ("set_reminder", "home_call_service", "home_get_state")]
+    tools = [{"type": "function", "function": {"name": n}}
+             for n in ("set_reminder", "home_call_service", "home_get_state")]
     choice = tools_asked_for("Set fan.attic_vent to thirty percent", tools)
     assert choice is not None and choice["allowed_tools"]["mode"] == "required"
     assert names(choice) == ["home_call_service", "home_get_state"]

@@ -74,7 +74,8 @@ _SAME_AS: dict[str, dict[str, str]] = {
     "script": {"run": "turn_on", "start": "turn_on", "execute": "turn_on"},
     "lock": {"lock_door": "lock", "unlock_door": "unlock"},
     "climate": {"set_mode": "set_hvac_mode"},
-    "humidifier": {"set_target_humidity": "set_humidity", "set_temperature": "set_humidity", "set_level": "set_humidity"},
+    "humidifier": {"set_target_humidity": "set_humidity", "set_temperature": "set_humidity",
+                   "set_level": "set_humidity"},
 }
 
 # The field a service's number goes in, and how a spoken percentage is written there.
