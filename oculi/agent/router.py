@@ -239,7 +239,7 @@ HOME_DOMAINS = (
 ENTITY_ID = re.compile(r"\b(?:" + "|".join(HOME_DOMAINS) + r")\.[a-z0-9_]+\b")
 
 
-# A plain command to a household device ("dim the hall lights", "pause the music in the
+# A plain command to a household device ("dim the hall lights", "pause the radio in the
 # kitchen", "the bedroom fan off"): a verb that switches or moves something and a device
 # Home Assistant runs, and nothing of a reminder, a note, the camera or a time. On the
 # development sets every such request (27) was a home request, and the model sent some of

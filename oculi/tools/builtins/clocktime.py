@@ -95,7 +95,7 @@ def _digits(text: str) -> str:
     t = re.sub(rf" ({units}) ", lambda m: f" {_UNITS[m[1]]} ", t)
     t = re.sub(rf" ({units}) ", lambda m: f" {_UNITS[m[1]]} ", t)  # overlapping matches
     t = re.sub(r" an? (?=(second|minute|hour|day)s? )", " 1 ", t)
-    # "eight and a half minutes": the half of the unit said
+    # "six and a half minutes": half of the unit said is added
     t = re.sub(r" (\d+) and a half (minute|hour)s? ",
                lambda m: f" {m[1]} {m[2]}s 30 {'seconds' if m[2] == 'minute' else 'minutes'} ", t)
     return " ".join(t.split())
