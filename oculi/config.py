@@ -48,6 +48,12 @@ class LLMSettings(BaseModel):
     max_tokens: int = Field(512, ge=1, description="default answer length limit")
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     batch_tokens: int = Field(256, ge=8, description="prompt tokens evaluated per batch")
+    # The server's batched engine: with it, an answer never depends on which other wearers'
+    # answers were decoded beside it (temperature 0 gives the same words under any load); it
+    # costs a KV stream of context_tokens per slot and some speed (oculi/llm/batched.py).
+    batch_invariant: bool = Field(
+        False, description="server: answers independent of what is decoded beside them"
+    )
     system_prompt: str = Field(
         "You are oculi, a private assistant running on the wearer's own smart glasses. "
         "Answer briefly and plainly; say so when you do not know.",

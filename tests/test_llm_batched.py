@@ -123,3 +123,29 @@ def test_tool_choice_none_keeps_the_prompt_and_never_calls_on_the_default_model(
         assert words.usage.cached_prompt_tokens == words.usage.prompt_tokens - 1  # read once
     finally:
         engine.close()
+
+
+def test_invariant_answers_do_not_depend_on_what_is_decoded_beside_them(tiny_model_path: Path) -> None:
+    """With `invariant`, each answer alone equals the same answer decoded beside others, in
+    slots that held other conversations, after a system prompt was saved and restored."""
+    from oculi.llm.batched import BatchedEngine
+
+    long_system = ChatMessage("system", "You answer in short plain sentences and never use lists. " * 12)
+    questions = ["Name a fruit that is yellow.", "What do bees make?", "Where is Paris?",
+                 "Name a large animal.", "What color is the sky?"]
+    engine = BatchedEngine(tiny_model_path, slots=3, threads=2, context_tokens=1024, invariant=True)
+    try:
+        alone = [engine.chat([long_system, ChatMessage("user", q)], options=GREEDY).text
+                 for q in questions]
+        together: dict[int, str] = {}
+        threads = [threading.Thread(target=lambda i=i: together.__setitem__(i, engine.chat(
+            [long_system, ChatMessage("user", questions[i])], options=GREEDY).text))
+                   for i in range(len(questions))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        assert engine.prefix_restores >= 1  # the system prompt came back from its saved copy
+    finally:
+        engine.close()
+    assert [together[i] for i in range(len(questions))] == alone

@@ -2,13 +2,16 @@
 
 A sequence decoded in a batch with others goes through different matrix kernels (several
 rows instead of one), so a near-tie between two tokens can flip and the answers part from
-there. This runs the same prompts through `LlamaEngine` one at a time and through a
-`BatchedEngine` all at once, and shows where any pair first differs.
+there; with `invariant` the engine keeps every row on the kernels it meets alone. This runs
+the same prompts through a `BatchedEngine` one at a time and then all at once, and shows
+where any pair first differs; it also counts the answers equal to the CLI's `LlamaEngine`,
+which reads prompts in other chunks (so equal there is not expected of the invariant mode).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,34 +34,52 @@ PROMPTS = [
 
 
 def agreement(model_path: Path, *, slots: int = 4, threads: int = 2, max_tokens: int = 48,
-              context_tokens: int = 2048) -> dict[str, Any]:
+              context_tokens: int = 2048, invariant: bool = False) -> dict[str, Any]:
+    """Ten answers at temperature 0: from the batched engine one at a time (nothing decoded
+    beside them: the single-sequence answers), then from the same engine all at once (slots
+    now holding other conversations), and from the CLI's `LlamaEngine`."""
     from oculi.llm.batched import BatchedEngine
     from oculi.llm.engine import LlamaEngine
 
     opts = GenerationOptions(max_tokens=max_tokens, temperature=0.0)
     system = ChatMessage("system", "You are a helpful assistant. Answer briefly.")
+
+    def ask(engine: Any, prompt: str) -> str:
+        return str(engine.chat([system, ChatMessage("user", prompt)], options=opts).text)
+
     single = LlamaEngine(model_path, threads=threads, context_tokens=context_tokens)
-    alone = [single.chat([system, ChatMessage("user", p)], options=opts).text for p in PROMPTS]
+    cli = [ask(single, p) for p in PROMPTS]
     del single
-    engine = BatchedEngine(model_path, slots=slots, threads=threads, context_tokens=context_tokens)
+    engine = BatchedEngine(model_path, slots=slots, threads=threads, context_tokens=context_tokens,
+                           invariant=invariant)
+    alone = [ask(engine, p) for p in PROMPTS]
+    engine.steps, engine.decode_seconds, engine.sample_seconds = 0, 0.0, 0.0
     together: dict[int, str] = {}
-
-    def run(i: int) -> None:
-        together[i] = engine.chat([system, ChatMessage("user", PROMPTS[i])], options=opts).text
-
-    threads_ = [threading.Thread(target=run, args=(i,)) for i in range(len(PROMPTS))]
-    for t in threads_:
+    t0 = time.perf_counter()
+    workers = [threading.Thread(target=lambda i=i: together.__setitem__(i, ask(engine, PROMPTS[i])))
+               for i in range(len(PROMPTS))]
+    for t in workers:
         t.start()
-    for t in threads_:
+    for t in workers:
         t.join()
-    timing = {"steps": engine.steps, "decode_s": engine.decode_seconds,
-              "per_sequence_s": engine.sample_seconds}
+    timing = {"seconds": round(time.perf_counter() - t0, 2), "decode_calls": engine.steps,
+              "decode_s": round(engine.decode_seconds, 2),
+              "per_sequence_s": round(engine.sample_seconds, 2)}
     engine.close()
-    diffs = []
-    for i, (a, b) in enumerate(zip(alone, [together[i] for i in range(len(PROMPTS))])):
+    batched = [together[i] for i in range(len(PROMPTS))]
+    diffs = _differences(alone, batched)
+    return {"prompts": len(PROMPTS), "invariant": invariant, "slots": slots,
+            "max_tokens": max_tokens, "equal": len(PROMPTS) - len(diffs),
+            "equal_to_cli_engine": len(PROMPTS) - len(_differences(cli, batched)),
+            "batched_timing": timing, "differences": diffs}
+
+
+def _differences(reference: list[str], batched: list[str]) -> list[dict[str, Any]]:
+    """Where each pair first parts (reference = "single")."""
+    out = []
+    for prompt, a, b in zip(PROMPTS, reference, batched):
         if a != b:
             at = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-            diffs.append({"prompt": PROMPTS[i], "from_char": at, "single": a[at:at + 60],
-                          "batched": b[at:at + 60]})
-    return {"prompts": len(PROMPTS), "equal": len(PROMPTS) - len(diffs), "slots": slots,
-            "max_tokens": max_tokens, "batched_timing": timing, "differences": diffs}
+            out.append({"prompt": prompt, "from_char": at, "single": a[at:at + 60],
+                        "batched": b[at:at + 60]})
+    return out

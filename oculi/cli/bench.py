@@ -172,9 +172,10 @@ def bench_batched(
     model: Annotated[str | None, typer.Option(help="catalog id (default: the configured model)")] = None,
     slots: Annotated[int, typer.Option(help="sequences decoded together", min=1)] = 4,
     max_tokens: Annotated[int, typer.Option(help="tokens per answer")] = 48,
+    invariant: Annotated[bool, typer.Option(help="the engine `oculi serve --batch-invariant` uses")] = False,
 ) -> None:
-    """Temperature-0 answers of the batched engine (10 prompts at once) against the single
-    engine (one at a time): how many are equal, and where the others part."""
+    """Temperature-0 answers of the batched engine, 10 prompts at once against the same
+    prompts one at a time: how many are equal, and where the others part."""
     from oculi.bench.batched import agreement
     from oculi.models.store import default_store
 
@@ -182,5 +183,5 @@ def bench_batched(
     mid = model or settings.llm.model
     with err_console.status(f"answering 10 prompts alone and batched with {mid}…"):
         result = agreement(default_store().path(mid), slots=slots, threads=settings.llm.threads,
-                           max_tokens=max_tokens)
+                           max_tokens=max_tokens, invariant=invariant)
     console.print_json(json.dumps(result))

@@ -31,6 +31,11 @@ def serve(
         typer.Option(help="'batched' (default): every slot a sequence of one context, one copy "
                           "of the weights; 'slots': one engine (and weight copy) per slot"),
     ] = None,
+    batch_invariant: Annotated[
+        bool | None,
+        typer.Option(help="each answer independent of the others decoded beside it (same words "
+                          "at temperature 0 under any load; more memory, a little slower)"),
+    ] = None,
     queue_size: Annotated[int | None, typer.Option(help="requests that may wait before a 503 (default 16)")] = None,
     intent_router: Annotated[
         bool | None,
@@ -76,6 +81,8 @@ def serve(
     from oculi.server.tls import resolve
 
     settings = load_settings()
+    if batch_invariant is not None:
+        settings.llm.batch_invariant = batch_invariant
     flags = {
         "host": host, "port": port, "chat_slots": slots, "chat_engine": engine,
         "queue_size": queue_size, "intent_router": intent_router,
@@ -122,7 +129,8 @@ def bench_serve(
     slots: Annotated[int | None, typer.Option(help="slots (default: as many as clients)")] = None,
     peer: Annotated[bool, typer.Option(help="also measure llama-cpp-python's own server")] = True,
     engines: Annotated[
-        str, typer.Option(help="oculi chat engines to measure, comma-separated: batched, slots")
+        str, typer.Option(help="oculi chat engines to measure, comma-separated: batched, "
+                               "batched-invariant, slots")
     ] = "batched",
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:

@@ -102,6 +102,7 @@ class _Slot:
     held: str = ""  # an undecided start of an answer that may be a tool call
     body: list[str] = field(default_factory=list)
     save_at: int = 0  # save tokens[:save_at] as a shared prefix once read (0: no)
+    exact: int = 0  # invariant mode: leading tokens whose cells were read in whole aligned chunks
 
 
 class BatchedEngine(WordsOnlyTokens):
@@ -120,7 +121,10 @@ class BatchedEngine(WordsOnlyTokens):
         min_prefix_tokens: int = 32,
         kv_tokens: int | None = None,
         seed: int = 0,
+        invariant: bool = False,
     ) -> None:
+        """`invariant`: a sequence's tokens never depend on what else is decoded with it (see
+        `_plans`); costs a KV stream of `context_tokens` per sequence and some speed."""
         from llama_cpp import Llama
 
         if not model_path.is_file():
@@ -148,11 +152,16 @@ class BatchedEngine(WordsOnlyTokens):
         # the pool holds half a context per extra slot; when it fills, idle slots' tokens and
         # saved prefixes are forgotten first, then the longest conversation gets a clear error.
         self.kv_tokens = kv_tokens or context_tokens + (slots - 1) * (context_tokens // 2)
+        self.invariant = invariant
+        if invariant:
+            # One KV stream per sequence: attention never spans other wearers' cells (in the
+            # unified pool the shared cells and masks change the sums; see `_plans`).
+            self.kv_tokens = (slots + prefix_entries) * context_tokens
         params.n_ctx = self.kv_tokens
         params.n_batch = batch_tokens
         params.n_ubatch = batch_tokens
         params.n_seq_max = slots + prefix_entries
-        params.kv_unified = True  # any sequence may grow to context_tokens; prefixes shared
+        params.kv_unified = not invariant  # any sequence may grow to context_tokens; prefixes shared
         params.n_threads = threads
         params.n_threads_batch = threads
         params.no_perf = True
@@ -394,6 +403,10 @@ class BatchedEngine(WordsOnlyTokens):
         want = tokens if prefill_only else tokens[:-1]  # the last token is read for its logits
         keep = common_prefix(slot.tokens, want)
         sys_len = req.sys_len
+        if self.invariant:  # cells are trusted only as a fresh read would have made them
+            sys_len -= sys_len % self.prefill_chunk
+            keep = min(keep, slot.exact)
+            keep -= keep % self.prefill_chunk
         if sys_len >= self.min_prefix_tokens and sys_len <= len(want):
             key = tuple(tokens[:sys_len])
             pseq = self._prefixes.get(key)
@@ -403,13 +416,14 @@ class BatchedEngine(WordsOnlyTokens):
                     llama_cpp.llama_memory_seq_rm(self.mem, slot.seq, -1, -1)
                     llama_cpp.llama_memory_seq_cp(self.mem, pseq, slot.seq, -1, -1)
                     slot.tokens = list(key)
-                    keep = sys_len
+                    keep = slot.exact = sys_len
                     self.prefix_restores += 1
             elif req.save_prefix or self._seen_before(key):
                 slot.save_at = sys_len
         if keep < len(slot.tokens):
             llama_cpp.llama_memory_seq_rm(self.mem, slot.seq, keep, -1)
             del slot.tokens[keep:]
+        slot.exact = min(slot.exact, keep)
         slot.pending = list(tokens[keep:])
         if slot.usage.cached_prompt_tokens == 0:
             slot.usage.cached_prompt_tokens = keep
@@ -427,17 +441,53 @@ class BatchedEngine(WordsOnlyTokens):
         if not active:
             return
         generating = [s for s in active if len(s.pending) == 1]
-        reading = [s for s in active if len(s.pending) > 1]
-        room = self.n_batch - len(generating)
-        if generating:
-            room = min(room, self.prefill_chunk)
-        plan: list[tuple[_Slot, int]] = [(s, 1) for s in generating]
-        for s in sorted(reading, key=lambda s: len(s.pending)):  # the shortest prompt first
-            if room <= 0:
-                break
-            take = min(len(s.pending), room)
-            plan.append((s, take))
-            room -= take
+        reading = sorted((s for s in active if len(s.pending) > 1), key=lambda s: len(s.pending))
+        plans = self._plans(generating, reading)
+        for plan in plans:
+            if all(s.req is not None for s, _ in plan):  # none failed in an earlier plan
+                self._decode(plan, active)
+
+    def _plans(self, generating: list[_Slot], reading: list[_Slot]) -> list[list[tuple[_Slot, int]]]:
+        """What this step reads, as one or more `llama_decode` calls of (slot, tokens) each.
+
+        By default one call holds every generating sequence and as much prompt as fits
+        (`prefill_chunk` while others generate, the shortest prompt first).
+
+        Invariant: llama.cpp's CPU kernels give a row bit-identical results only when it meets
+        the same kernels as alone. The repacked quantized matrix kernels run rows in blocks
+        of four through a `gemm` and the last `n % 4` rows through a `gemv`, and the two round
+        differently; attention over a few query rows rounds unlike attention over many, and
+        in a unified cache the other sequences' cells change the sums. So each sequence has a
+        KV stream of its own, generating sequences go in calls of at most three (all `gemv`,
+        as one token alone), and each prompt chunk is a call of its own, cut at multiples of
+        `prefill_chunk` counted from the start of the conversation — cells held from earlier
+        are kept only up to such a boundary (`_Slot.exact`), so the chunks do not depend on
+        what the slot held before either. Measured (docs/architecture.md): a sequence's
+        logits are then equal to the last bit whatever shares its step, at the price of one
+        more pass over the weights per three generating sequences, and of re-reading up to
+        `prefill_chunk - 1` held tokens.
+        """
+        if not self.invariant:
+            room = self.n_batch - len(generating)
+            if generating:
+                room = min(room, self.prefill_chunk)
+            plan: list[tuple[_Slot, int]] = [(s, 1) for s in generating]
+            for s in reading:
+                if room <= 0:
+                    break
+                take = min(len(s.pending), room)
+                plan.append((s, take))
+                room -= take
+            return [plan]
+        ordered = sorted(generating, key=lambda s: s.seq)
+        plans = [[(s, 1) for s in ordered[i:i + 3]] for i in range(0, len(ordered), 3)]
+        for s in reading[: 1 if generating else len(reading)]:
+            to_boundary = self.prefill_chunk - len(s.tokens) % self.prefill_chunk
+            plans.append([(s, min(len(s.pending), to_boundary))])
+        return plans
+
+    def _decode(self, plan: list[tuple[_Slot, int]], active: list[_Slot]) -> None:
+        """One `llama_decode` of `plan`, then a token chosen for each sequence it completes."""
         b = self.batch
         n = 0
         outputs: list[tuple[_Slot, int]] = []
@@ -460,7 +510,9 @@ class BatchedEngine(WordsOnlyTokens):
         if rc == 1 and self._make_room():
             rc = llama_cpp.llama_decode(self.ctx, b)
         if rc == 1:  # still full: the longest conversation gives way, the others go on
-            longest = max(active, key=lambda s: len(s.tokens) + len(s.pending))
+            # (with one stream a sequence, the full stream is one of this call's)
+            pool = [s for s, _ in plan] if self.invariant else active
+            longest = max(pool, key=lambda s: len(s.tokens) + len(s.pending))
             self._fail(longest, OculiError(
                 f"the shared KV cache ({self.kv_tokens} tokens for {self.slots} slots) is full",
                 hint="start a new conversation, lower --slots or raise llm.context_tokens",
@@ -474,6 +526,8 @@ class BatchedEngine(WordsOnlyTokens):
         for s, take in plan:
             s.tokens.extend(s.pending[:take])
             del s.pending[:take]
+            if s.exact == len(s.tokens) - take and len(s.tokens) % self.prefill_chunk == 0:
+                s.exact = len(s.tokens)  # a whole aligned chunk (a decoded token never is one)
             if s.save_at and len(s.tokens) >= s.save_at:
                 self._save_prefix(s)
             if s.req is not None and s.req.prefill_only and not s.pending:
@@ -621,7 +675,11 @@ class BatchedEngine(WordsOnlyTokens):
         else:
             pseq = next(p for p in self._prefix_seqs if p not in self._prefixes.values())
         llama_cpp.llama_memory_seq_rm(self.mem, pseq, -1, -1)
-        llama_cpp.llama_memory_seq_cp(self.mem, s.seq, pseq, 0, len(key))
+        if self.invariant:  # across streams llama.cpp copies only whole streams
+            llama_cpp.llama_memory_seq_cp(self.mem, s.seq, pseq, -1, -1)
+            llama_cpp.llama_memory_seq_rm(self.mem, pseq, len(key), -1)
+        else:
+            llama_cpp.llama_memory_seq_cp(self.mem, s.seq, pseq, 0, len(key))
         self._prefixes[key] = pseq
 
     def _make_room(self) -> bool:

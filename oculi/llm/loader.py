@@ -84,4 +84,5 @@ def load_batched_engine(
         threads=settings.llm.threads,
         context_tokens=settings.llm.context_tokens,
         batch_tokens=settings.llm.batch_tokens,
+        invariant=settings.llm.batch_invariant,
     )

@@ -4,7 +4,8 @@ beside llama-cpp-python's own OpenAI server (the peer) in the same run.
 For each client count N a fresh `oculi serve --slots N` is started (so its RSS is the cost of
 N wearers), N streaming clients ask at once, and its RSS is read after the answers. Each of
 oculi's chat engines asked for is measured (`batched`, the default: one context, one weight
-copy; `slots`: one engine per slot, a token each in turn). The peer
+copy; `batched-invariant`: the same with `--batch-invariant`; `slots`: one engine per slot, a
+token each in turn). The peer
 is `python -m llama_cpp.server` on the same GGUF and thread count; its 0.3.x server has no
 parallel decoding (requests take turns on one context, and by default a new request cancels
 the stream in flight — the bench turns that off so every client gets its answer). Both
@@ -181,7 +182,10 @@ def bench_serve(
     env = {"OCULI_LLM__THREADS": str(threads), "OCULI_LLM__CONTEXT_TOKENS": str(context_tokens)}
     for engine, n in ((e, n) for e in engines for n in levels):
         n_slots = slots or n
-        with LiveServer("--model", model, "--slots", str(n_slots), "--engine", engine,
+        invariant = engine == "batched-invariant"
+        with LiveServer("--model", model, "--slots", str(n_slots),
+                        "--engine", "batched" if invariant else engine,
+                        "--batch-invariant" if invariant else "--no-batch-invariant",
                         "--queue-size", str(max(levels)),
                         "--no-embeddings", "--no-audio", "--no-image-text", "--no-realtime",
                         env=env) as server:
