@@ -51,7 +51,7 @@ CHAT: tuple[str, ...] = (
     "How many days are in a leap year?",
     "How many hours are in a week?",
     # how-to, advice, explanations
-    "How do I get a red wine stain out of a shirt?",
+    "What lifts coffee marks off a cotton shirt?",
     "What's the best way to keep basil fresh?",
     "Suggest a filling for a sandwich",
     "How do I change a bike tyre?",
@@ -151,7 +151,7 @@ ACT: tuple[str, ...] = (
     # reminders
     "Remind me at six to call the vet",
     "Set a reminder to phone the garage at lunchtime",
-    "Set a reminder for Monday morning to pay rent",
+    "Put paying the rent on my reminders for Monday morning",
     "Bins go out tonight, give me a reminder at nine",
     "Read out my upcoming reminders",
     "Do I have anything scheduled this afternoon?",
@@ -178,7 +178,7 @@ ACT: tuple[str, ...] = (
     # memory
     "Remember my gym membership number is 7730",
     "Keep in mind that Anna is allergic to nuts",
-    "Please remember my hotel room is 308",
+    "Keep in mind I am staying in room 308 at the hotel",
     "Remember that the plants need water on Sundays",
     "Have you seen where I left the charger?",
     "Who sat next to me at the wedding?",
