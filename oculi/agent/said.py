@@ -5,7 +5,8 @@ On the development tool sets (tests/tools/tool_selection*.json; v7 after its one
 run) most wrong calls had the right tool and arguments that contradict the request: a look
 question sent as "Describe the view." ("which tram is pulling in" then gets a scene summary),
 the translation instead of the words to translate, a fact the wearer stated made a reminder
-at an invented hour, a weekday reminder given today's date, an entity id with its domain
+at an invented hour, a weekday reminder given today's date, a reminder time the model worked
+out itself ("in forty minutes" said at 11:20 sent as 12:05), an entity id with its domain
 changed, a service the device's domain does not have.
 
 Each rule below reads the request itself and mends a call only where the call contradicts
@@ -29,6 +30,7 @@ import logging
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from oculi.agent.claims import about_the_wearers_past, plain
@@ -36,7 +38,7 @@ from oculi.agent.prompt import DIRECT_ANSWER
 from oculi.agent.router import ENTITY_ID, HOME_DEVICE, ROUTED_TOOLS, asks_the_device, home_command
 from oculi.errors import OculiError
 from oculi.llm.messages import ToolCall
-from oculi.tools.builtins.clocktime import day_said, parse_duration
+from oculi.tools.builtins.clocktime import day_said, parse_duration, resolve_when
 from oculi.tools.homeassistant.services import SERVICES, domain_said, fitted
 
 log = logging.getLogger("oculi.agent")
@@ -108,6 +110,24 @@ _NUMBER_SAID = (r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|el
                 r"fifteen|sixteen|seventeen|eighteen|nineteen|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|"
                 r"ninety)(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?)")
 _DURATION_SAID = re.compile(rf"\b{_NUMBER_SAID}(?: and a half)?[ -](?:seconds?|minutes?|hours?)(?: and a half)?\b")
+# A clock time said in a request ("at quarter past nine", "by six thirty pm", "at ten in the
+# morning") and the part of the day said with it ("tonight", "tomorrow morning").
+_CLOCK_NUMBER = (r"(?:\d{1,2}(?::\d{2})?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                 r"(?:twenty|thirty|forty|fifty)(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?|"
+                 r"fifteen|oh \w+)")
+_CLOCK_SAID = re.compile(
+    rf"\b(?:at|by|around) (?P<t>noon|midnight|(?:(?:a )?(?:half|quarter|{_CLOCK_NUMBER}) (?:past|to) )?{_CLOCK_NUMBER}"
+    rf"(?: {_CLOCK_NUMBER})*(?: ?(?:o'?clock|am|pm|a\.m\.|p\.m\.))?"
+    r"(?: in the (?:morning|afternoon|evening)| at night)?)\b")
+_PART_OF_DAY = re.compile(r"\b(?:tonight|today|tomorrow(?: morning| afternoon| evening| night)?|"
+                          r"this (?:morning|afternoon|evening))\b")
+# A delay said ("in forty minutes", "in an hour and a half", "in half an hour").
+_DELAY_SAID = re.compile(rf"\bin (?P<d>(?:a )?half an hour|an? hour and a half|{_NUMBER_SAID}(?: and a half)?"
+                         rf" (?:hours?|minutes?|mins?|seconds?)(?: and {_NUMBER_SAID} (?:minutes?|mins?))?)\b")
+# Two moments far apart to compare spoken times at (any two would do: a time that resolves
+# alike at both means the same moment).
+_PROBE_NOWS = (datetime(2030, 1, 7, 10, 17), datetime(2030, 1, 9, 19, 43))
+
 # The framing of a fact to keep, which is not part of the fact.
 _KEEP_FRAMING = re.compile(
     r"^(?:(?:please|just so you know|for future reference|fyi|by the way|going forward|remember|"
@@ -289,7 +309,7 @@ def _own(name: str, args: dict[str, Any], said: str, offered: Collection[str]) -
             not _content(said) & _content(str(args.get("question") or "")):
         args["question"] = said  # the wearer's question, not a summary of it
     if name == "set_reminder":
-        args = _day_as_said(args, said)
+        args = _day_as_said(_when_as_said(args, said), said)
     if name == "cancel_reminder":
         args = _which_as_said(args, said)
     if name == "set_timer":
@@ -344,6 +364,56 @@ def _duration_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:
     except OculiError:
         return args
     return args if same else {**args, "duration": phrase}
+
+
+def when_said(said: str) -> str | None:
+    """The one time a request says, as words the reminder tool resolves ("tonight at
+    quarter past nine", "in forty minutes", "thursday at noon"); None when it says none, or
+    more than one (which one is meant is unclear)."""
+    t = plain(said)
+    clocks = list(_CLOCK_SAID.finditer(t))
+    delays = list(_DELAY_SAID.finditer(t))
+    if len(clocks) + len(delays) != 1:
+        return None
+    if delays:
+        phrase = f"in {delays[0]['d']}"
+    else:
+        part = _PART_OF_DAY.search(t)
+        phrase = f"{part[0] + ' ' if part else ''}at {clocks[0]['t']}"
+        day = day_said(t)
+        if day and not part:
+            phrase = f"{day} {phrase}"
+    try:
+        for now in _PROBE_NOWS:
+            resolve_when(phrase, now)
+    except OculiError:
+        return None
+    return phrase
+
+
+def _when_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:
+    """A reminder at the time the request says, in its words, when the model's `when` means
+    another moment: the 1.5B model does clock arithmetic itself ("in forty minutes" said at
+    11:20 became 12:05) or drops a part of the day ("tonight at a quarter past nine" became
+    tomorrow morning). The tool resolves the wearer's words against the real clock."""
+    phrase = when_said(said)
+    given = str(args.get("when") or "")
+    if phrase is None:
+        return args
+    try:
+        if all(resolve_when(given, now) == resolve_when(phrase, now) for now in _PROBE_NOWS):
+            return args
+    except OculiError:
+        pass
+    clock = re.search(r"\b(\d{1,2}):(\d{2})\b", given)
+    if clock and not re.search(r"\b(?:in|am|pm|a\.m\.|p\.m\.|noon|midnight|morning|afternoon|evening|night|"
+                               r"tonight|today|tomorrow)\b", phrase) and not day_said(said):
+        # a bare hour ("at ten") is either half of the day: the model's choice of a
+        # half (and of the date, "2031-05-07 10:00") stands when its hour is the one said
+        at = resolve_when(phrase, _PROBE_NOWS[0])
+        if (int(clock[1]) % 12, int(clock[2])) == (at.hour % 12, at.minute):
+            return args
+    return {**args, "when": phrase}
 
 
 def _day_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:

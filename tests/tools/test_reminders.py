@@ -141,6 +141,9 @@ def test_cancel_by_words_id_or_all(tmp_path, notifier):
     # dates: the next one to come
     ("the first of april at noon", "2026-04-01 12:00"), ("march the twenty-first at 6 pm", "2026-03-21 18:00"),
     ("on feb 2nd at 9 am", "2027-02-02 09:00"),
+    # "afternoon" holds "noon" (it was read as noon); minutes past and to; "oh" for zero
+    ("at four in the afternoon", "2026-03-05 16:00"), ("tonight at twenty past eight", "2026-03-05 20:20"),
+    ("at ten to six", "2026-03-05 17:50"), ("tomorrow at nine oh five", "2026-03-06 09:05"),
 ])
 def test_times_as_people_say_them(tmp_path, said, due):
     now = datetime(2026, 3, 5, 14, 0)

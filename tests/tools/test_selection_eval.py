@@ -26,9 +26,12 @@ The sets, reported separately (SETS below):
   session), committed alone (7d6b906) before the changes it measured. Its first and only
   held-out run, through the API, 2026-12-06 at c35b531: 86.7 % right, 90.3 % no-tool. A
   development set since.
-- HOLDOUT (v9), the headline: written blind the same way on 2026-12-06 after v8's run, committed
-  alone (6ee9fd4) before any model output was seen with it, and frozen by sha256 (below).
-  Never tune on it; never edit it — a change of tools gets a new set (v10).
+- DEV10 (tool_selection_holdout_v9.json): written blind the same way on 2026-12-06 after v8's
+  run, committed alone (6ee9fd4). Its first and only held-out run, through the API, 2026-12-06
+  at d4936ce: 83.6 % right, 84.8 % no-tool. A development set since.
+- HOLDOUT (v10), the headline: written blind the same way on 2026-12-06 (a later session),
+  committed alone (27fdaf8) before any model output was seen with it, and frozen by sha256
+  (below). Never tune on it; never edit it — a change of tools gets a new set (v11).
 
 Each is scored through the agent (its prompt, with `answer_directly`, and the intent router
 as the assistant uses it when its sentence model is installed) and the fixture and
@@ -81,16 +84,23 @@ DEV8 = HERE / "tool_selection_holdout_v7.json"  # was held out; see the module d
 DEV8_SHA256 = "155830f2db2921ee6fdd901b788bf229157686fb5a81b28692a7dc0768b79daf"
 DEV9 = HERE / "tool_selection_holdout_v8.json"  # was held out; see the module docstring
 DEV9_SHA256 = "6f9ecd20662ec60c5b8ec258f04c62e5f0c80d17a6e3d3dd145b050d773d839f"
-HOLDOUT = HERE / "tool_selection_holdout_v9.json"
-HOLDOUT_SHA256 = "719eddfdd4f90b9a1a92f041a91af17092d878f6708acc67da51ff76a7ca6c94"
+DEV10 = HERE / "tool_selection_holdout_v9.json"  # was held out; see the module docstring
+DEV10_SHA256 = "719eddfdd4f90b9a1a92f041a91af17092d878f6708acc67da51ff76a7ca6c94"
+HOLDOUT = HERE / "tool_selection_holdout_v10.json"
+HOLDOUT_SHA256 = "90a306caead9a938d633b8bb4850a9c8bc81f30c654fa45a9862dd97faed0282"
 # Sentences a held-out set shares word for word with an older set (its writer saw none of
 # them); a frozen set keeps them, and the note reports its score without them too.
-# v9 shares four short, common requests with the development sets (v8 shared three).
-HOLDOUT_SHARED = {"hey how's your day going", "what reminders have i got coming up", "take a picture of this receipt",
-                  "what kind of bird is that on the fence"}
+# v10 shares fifteen short, common requests with the development sets (v9 shared four).
+HOLDOUT_SHARED = {
+    "activate scene.movie_night", "cancel the dentist reminder", "close cover.garage_door",
+    "how do you say where is the train station in german", "is lock.front_door locked",
+    "ninety second timer please", "roughly how many languages are spoken in india",
+    "send vacuum.downstairs_robot back to its dock", "snap a photo of this", "take a picture",
+    "tell me a joke about penguins", "turn off the kitchen lights", "what am i looking at",
+    "what kind of bird is that on the fence", "what reminders do i have"}
 # Every set by its test id (`-k holdout`); all but the last are development sets.
 SETS = {"fixture": FIXTURE, "dev2": DEV2, "dev3": DEV3, "dev4": DEV4, "dev5": DEV5, "dev6": DEV6,
-        "dev7": DEV7, "dev8": DEV8, "dev9": DEV9, "holdout": HOLDOUT}
+        "dev7": DEV7, "dev8": DEV8, "dev9": DEV9, "dev10": DEV10, "holdout": HOLDOUT}
 DEVELOPMENT = [path for name, path in SETS.items() if name != "holdout"]
 # Through the API (DEV2, the oldest, only through the agent).
 API_SETS = {name: path for name, path in SETS.items() if name != "dev2"}
@@ -144,10 +154,10 @@ def test_fixture_covers_every_builtin_with_several_phrasings(tmp_path):
 def test_holdout_is_frozen():
     """The held-out sets are the ones committed alone before their first score; never edited."""
     assert hashlib.sha256(HOLDOUT.read_bytes()).hexdigest() == HOLDOUT_SHA256, (
-        "tool_selection_holdout_v9.json changed: a held-out set is never edited after its score "
-        "was seen; write a new one (v10) instead")
+        "tool_selection_holdout_v10.json changed: a held-out set is never edited after its score "
+        "was seen; write a new one (v11) instead")
     for dev, sha in ((DEV4, DEV4_SHA256), (DEV5, DEV5_SHA256), (DEV6, DEV6_SHA256), (DEV7, DEV7_SHA256),
-                     (DEV8, DEV8_SHA256), (DEV9, DEV9_SHA256)):
+                     (DEV8, DEV8_SHA256), (DEV9, DEV9_SHA256), (DEV10, DEV10_SHA256)):
         assert hashlib.sha256(dev.read_bytes()).hexdigest() == sha, (
             f"{dev.name} changed: it was held out once and is never edited")
 
@@ -214,7 +224,7 @@ def _record(name: str, report: EvalReport) -> None:
 # and 0.90 of no-tool requests answered without a tool, on the held-out set through the API.
 FLOORS = {FIXTURE: (0.90, 0.90), DEV2: (0.80, 0.80), DEV3: (0.70, 0.60), DEV4: (0.70, 0.50),
           DEV5: (0.75, 0.75), DEV6: (0.70, 0.70), DEV7: (0.70, 0.70), DEV8: (0.80, 0.80),
-          DEV9: (0.80, 0.80), HOLDOUT: (0.90, 0.90)}
+          DEV9: (0.80, 0.80), DEV10: (0.80, 0.80), HOLDOUT: (0.90, 0.90)}
 
 
 @pytest.mark.slow

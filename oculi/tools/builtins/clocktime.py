@@ -126,6 +126,7 @@ def resolve_when(text: str, now: datetime) -> datetime:
     named = None if dated else named_day(text, now)
     t = _digits(dated[2] if dated else named[1] if named else text).strip(" .")
     t = re.sub(r"(\d)(am|pm)\b", r"\1 \2", t)
+    t = re.sub(r"\b(\d{1,2}) oh? (\d)\b", r"\1:0\2", t)  # "nine oh five" is 9:05
     if t.startswith("in ") or not re.search(r"\b(at|am|pm|tomorrow|today|tonight|noon|midnight|morning|evening|afternoon|o'?clock)\b|:", t):
         with_unit = re.search(r"\d\s*(s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|days?)\b", t)
         if with_unit:
@@ -145,17 +146,19 @@ def resolve_when(text: str, now: datetime) -> datetime:
         half = " am"
     elif re.search(r"\b(afternoon|evening|tonight|night|pm|p\.m\.)\b", t):
         half = " pm"
-    if "noon" in t:
+    if re.search(r"\bnoon\b", t):  # not "afternoon"
         return resolve_at(f"{day}12 pm", now)
     if "midnight" in t:
         return resolve_at("tomorrow 0:00" if day in ("", "today ") else f"{day}0:00", now)  # the coming one
-    m = re.search(r"\b(?:(half|quarter) (past|to) )?(\d{1,2})(?:[:. ](\d{2}))?\b", t)
+    m = re.search(r"\b(?:(half|quarter|\d{1,2}) (?:minutes? )?(past|after|to|before) )?(\d{1,2})(?:[:. ](\d{2}))?\b", t)
     if not m:
         raise InvalidToolArguments(f"{text!r} is not a time", hint='e.g. "in 20 minutes", "at 6 pm", "tomorrow at 9 am"')
     hour, minute = int(m[3]), int(m[4] or 0)
     if m[1]:
-        offset = 30 if m[1] == "half" else 15
-        if m[2] == "past":
+        offset = {"half": 30, "quarter": 15}.get(m[1]) or int(m[1])  # "twenty past eight"
+        if offset >= 60:
+            raise InvalidToolArguments(f"{text!r} is not a time", hint='e.g. "twenty past eight"')
+        if m[2] in ("past", "after"):
             minute = offset
         else:
             hour, minute = (hour - 1) % 24, 60 - offset
