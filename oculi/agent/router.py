@@ -248,9 +248,9 @@ ENTITY_ID = re.compile(r"\b(?:" + "|".join(HOME_DOMAINS) + r")\.[a-z0-9_]+\b")
 HOME_DEVICE = (r"(?:lights?|lamps?|fans?|blinds?|curtains?|shades?|shutters?|thermostat|heating|heater|"
                 r"air ?con\w*|a ?c|door|garage|music|speakers?|tv|television|vacuum|hoover|robot|plugs?|"
                 r"humidifier|dehumidifier|kettle|coffee maker|sprinklers?|radio|extractor|dishwasher|"
-                r"washing machine|oven|boiler|hot water|water heater|gate)")
+                r"washing machine|oven|boiler|hot water|water heater|gate|song|track)")
 _HOME_VERB = (r"(?:turn|switch|dim|brighten|open|close|shut|lock|unlock|pause|resume|play|mute|unmute|start|"
-              r"stop|set|raise|lower|crank|send|put|run|activate|boost)")
+              r"stop|set|raise|lower|crank|send|put|run|activate|boost|skip|carry on)")
 _HOME_COMMAND = re.compile(
     rf"(?:^|\b(?:so|and|then|please|can you|could you|would you)\s+)(?:(?:um+|uh+|okay|ok|so|hey|please|"
     rf"can you|could you|would you)[\s,]+)*{_HOME_VERB}\b.*\b{HOME_DEVICE}\b"

@@ -110,8 +110,8 @@ _NUMBER_SAID = (r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|el
                 r"fifteen|sixteen|seventeen|eighteen|nineteen|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|"
                 r"ninety)(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?)")
 _DURATION_SAID = re.compile(rf"\b{_NUMBER_SAID}(?: and a half)?[ -](?:seconds?|minutes?|hours?)(?: and a half)?\b")
-# A clock time said in a request ("at quarter past nine", "by six thirty pm", "at ten in the
-# morning") and the part of the day said with it ("tonight", "tomorrow morning").
+# A clock time said in a request ("at twenty past seven", "by six thirty pm", "at nine in the
+# evening") and the part of the day said with it ("tonight", "tomorrow morning").
 _CLOCK_NUMBER = (r"(?:\d{1,2}(?::\d{2})?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                  r"(?:twenty|thirty|forty|fifty)(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?|"
                  r"fifteen|oh \w+)")
@@ -121,7 +121,7 @@ _CLOCK_SAID = re.compile(
     r"(?: in the (?:morning|afternoon|evening)| at night)?)\b")
 _PART_OF_DAY = re.compile(r"\b(?:tonight|today|tomorrow(?: morning| afternoon| evening| night)?|"
                           r"this (?:morning|afternoon|evening))\b")
-# A delay said ("in forty minutes", "in an hour and a half", "in half an hour").
+# A delay said ("in twelve minutes", "in two and a half hours", "in half an hour").
 _DELAY_SAID = re.compile(rf"\bin (?P<d>(?:a )?half an hour|an? hour and a half|{_NUMBER_SAID}(?: and a half)?"
                          rf" (?:hours?|minutes?|mins?|seconds?)(?: and {_NUMBER_SAID} (?:minutes?|mins?))?)\b")
 # Two moments far apart to compare spoken times at (any two would do: a time that resolves
@@ -368,7 +368,7 @@ def _duration_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:
 
 def when_said(said: str) -> str | None:
     """The one time a request says, as words the reminder tool resolves ("tonight at
-    quarter past nine", "in forty minutes", "thursday at noon"); None when it says none, or
+    ten past seven", "in thirty five minutes", "friday at noon"); None when it says none, or
     more than one (which one is meant is unclear)."""
     t = plain(said)
     clocks = list(_CLOCK_SAID.finditer(t))
@@ -394,7 +394,7 @@ def when_said(said: str) -> str | None:
 def _when_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:
     """A reminder at the time the request says, in its words, when the model's `when` means
     another moment: the 1.5B model does clock arithmetic itself ("in forty minutes" said at
-    11:20 became 12:05) or drops a part of the day ("tonight at a quarter past nine" became
+    11:20 became 12:05) or drops a part of the day ("tonight at twenty past ten" became
     tomorrow morning). The tool resolves the wearer's words against the real clock."""
     phrase = when_said(said)
     given = str(args.get("when") or "")

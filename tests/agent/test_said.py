@@ -266,3 +266,18 @@ def test_a_reminder_falls_at_the_time_that_was_said() -> None:
     assert mended("remind me tonight at twenty past eight to feed the fish", "set_reminder", **kept)[1] == kept
     two = {"text": "take the tablets at nine", "when": "at six"}
     assert mended("remind me at six to take the tablets at nine", "set_reminder", **two)[1] == two
+
+
+def test_the_verb_said_picks_the_service() -> None:
+    """Another service of the same device's verbs gives way to the one said; a service the
+    verbs do not cover (a song to play, a position to set) stays."""
+    assert fitted({"domain": "vacuum", "service": "turn_off", "entity_id": "vacuum.attic"},
+                  "send vacuum.attic home to charge")["service"] == "return_to_base"
+    assert fitted({"domain": "media_player", "service": "media_stop", "entity_id": "media_player.den"},
+                  "skip to the next track in the den")["service"] == "media_next_track"
+    assert fitted({"domain": "lock", "service": "lock", "entity_id": "lock.shed"},
+                  "unlock lock.shed")["service"] == "unlock"
+    assert fitted({"domain": "cover", "service": "set_cover_position", "entity_id": "cover.loft",
+                   "data": {"position": 30}}, "open the loft blind to thirty percent")["service"] == "set_cover_position"
+    assert fitted({"domain": "media_player", "service": "play_media", "entity_id": "media_player.den",
+                   "data": {"media_content_id": "folk"}}, "play some folk in the den")["service"] == "play_media"

@@ -78,6 +78,33 @@ _SAME_AS: dict[str, dict[str, str]] = {
                    "set_level": "set_humidity"},
 }
 
+# The verb said picks the service among those that do different things to one device (a robot
+# vacuum asked to go and charge was sent turn_off, a pause of the music media_stop). Only a
+# call with another service of the same list is changed; one the list does not hold (play_media
+# with a song named, set_cover_position with a position) stays.
+_VERB_SERVICE: dict[str, list[tuple[re.Pattern[str], str]]] = {domain: [(re.compile(p), svc) for p, svc in pairs]
+                                                              for domain, pairs in {
+    "vacuum": [(r"\b(?:dock|base|charg\w*|home|return\w*)\b", "return_to_base"),
+               (r"\bpause\b", "pause"), (r"\bstop\b", "stop"), (r"\b(?:locate|find)\b", "locate"),
+               (r"\b(?:start|clean|hoover|vacuum the)\b", "start")],
+    "media_player": [(r"\b(?:skip|next (?:song|track))\b", "media_next_track"),
+                     (r"\b(?:previous|last) (?:song|track)\b", "media_previous_track"),
+                     (r"\bpause\b", "media_pause"), (r"\b(?:resume|unpause|carry on|keep playing)\b", "media_play"),
+                     (r"\bstop\b", "media_stop"), (r"\bmute\b", "volume_mute")],
+    "cover": [(r"\b(?:open|raise|lift)\b", "open_cover"), (r"\b(?:close|shut|lower)\b", "close_cover"),
+              (r"\bstop\b", "stop_cover")],
+    "lock": [(r"\bunlock\b", "unlock"), (r"\block\b", "lock")],
+    "valve": [(r"\bopen\b", "open_valve"), (r"\b(?:close|shut)\b", "close_valve")],
+}.items()}
+
+
+def service_said(domain: str, request: str) -> str | None:
+    """The one service of `domain` whose verb `request` says, or None (none, or several)."""
+    words = re.sub(r"\b[a-z_]+\.[a-z0-9_]+\b", " ", request.lower())  # not "lock" in lock.side_gate
+    found = {svc for pattern, svc in _VERB_SERVICE.get(domain, []) if pattern.search(words)}
+    return found.pop() if len(found) == 1 else None
+
+
 # The field a service's number goes in, and how a spoken percentage is written there.
 _NUMBER_FIELD: dict[tuple[str, str], tuple[str, float]] = {
     ("light", "turn_on"): ("brightness_pct", 1.0),
@@ -92,8 +119,8 @@ _MODE_SAID = re.compile(r"\b(heat(?:ing)?|cool(?:ing)?|auto|dry|fan only)\s+mode
                         r"(heat|cool|auto|dry|off)\b")
 
 
-# The domain a device word means, for a request that names no entity id ("switch off the porch
-# light" was sent as switch.porch_light).
+# The domain a device word means, for a request that names no entity id (a request to put
+# out the patio lamp was sent to switch.patio_lamp).
 _DEVICE_DOMAIN = [
     (re.compile(r"\b(?:lights?|lamps?|bulbs?|led strip)\b"), "light"),
     (re.compile(r"\b(?:fans?)\b"), "fan"),
@@ -131,6 +158,11 @@ def fitted(args: dict[str, Any], request: str = "") -> dict[str, Any]:
         out["service"] = "media_play"  # "resume playback": no media was named
     elif service not in SERVICES[domain]:
         out["service"] = _SAME_AS.get(domain, {}).get(service, service)
+    said_service = service_said(domain, request)
+    if said_service and out["service"] != said_service and (
+            out["service"] not in SERVICES[domain]
+            or out["service"] in {svc for _, svc in _VERB_SERVICE[domain]}):
+        out["service"] = said_service
     data = args.get("data") if isinstance(args.get("data"), dict) else None
     moved = next((svc for (dom, svc), (key, _) in _NUMBER_FIELD.items()
                   if dom == domain and data and key in data and svc != out["service"]), None)
