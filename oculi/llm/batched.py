@@ -144,7 +144,7 @@ class BatchedEngine(WordsOnlyTokens):
         self.slots = slots
         self.context_tokens = context_tokens
         self.n_batch = batch_tokens
-        self.prefill_chunk = prefill_chunk
+        self.prefill_chunk = min(prefill_chunk, batch_tokens)  # a chunk fits in one batch
         self.min_prefix_tokens = min_prefix_tokens
         params = llama_cpp.llama_context_default_params()
         # One pool of KV cells for every slot (unified): any one conversation may grow to
