@@ -314,7 +314,7 @@ def _own(name: str, args: dict[str, Any], said: str, offered: Collection[str]) -
     if name == "cancel_reminder":
         args = _which_as_said(args, said)
     if name == "set_timer":
-        args = _timer_as_said(args, said)
+        args = _label_as_said(_timer_as_said(args, said), said)
     if name == "record_video":
         args = _duration_as_said(args, said)
     if name == "translate":
@@ -352,6 +352,15 @@ def _timer_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:
     unit = next(u for u in ("hours", "minutes", "seconds") if found[0].rstrip("s").endswith(u.rstrip("s")))
     size = {"hours": 3600, "minutes": 60, "seconds": 1}[unit]
     return {**args, "hours": 0, "minutes": 0, "seconds": 0, unit: total // size}
+
+
+def _label_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:
+    """No timer label the wearer did not say: the model named a plain "ten-second timer"
+    after the last thing talked about ("boarding start"), and the timer rang under that name."""
+    label = str(args.get("label") or "")
+    if not label or _content(label) & _content(said):
+        return args
+    return {**args, "label": ""}
 
 
 def _duration_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:

@@ -281,3 +281,8 @@ def test_the_verb_said_picks_the_service() -> None:
                    "data": {"position": 30}}, "open the loft blind to thirty percent")["service"] == "set_cover_position"
     assert fitted({"domain": "media_player", "service": "play_media", "entity_id": "media_player.den",
                    "data": {"media_content_id": "folk"}}, "play some folk in the den")["service"] == "play_media"
+
+
+def test_a_timer_is_named_only_as_said() -> None:
+    assert mended("start a five minute timer", "set_timer", minutes=5, label="ferry departure")[1]["label"] == ""
+    assert mended("five minute timer for the rice", "set_timer", minutes=5, label="rice")[1]["label"] == "rice"
