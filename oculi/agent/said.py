@@ -354,11 +354,15 @@ def _timer_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:
     return {**args, "hours": 0, "minutes": 0, "seconds": 0, unit: total // size}
 
 
+_TIMER_WORDS = frozenset("start set begin run timer timers countdown second seconds minute minutes hour hours "
+                         "one two three four five six seven eight nine ten".split())
+
+
 def _label_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:
     """No timer label the wearer did not say: the model named a plain "ten-second timer"
     after the last thing talked about ("boarding start"), and the timer rang under that name."""
     label = str(args.get("label") or "")
-    if not label or _content(label) & _content(said):
+    if not label or (_content(label) & _content(said)) - _TIMER_WORDS:
         return args
     return {**args, "label": ""}
 

@@ -285,4 +285,5 @@ def test_the_verb_said_picks_the_service() -> None:
 
 def test_a_timer_is_named_only_as_said() -> None:
     assert mended("start a five minute timer", "set_timer", minutes=5, label="ferry departure")[1]["label"] == ""
+    assert mended("start a 5-minute timer", "set_timer", minutes=5, label="ferry start")[1]["label"] == ""
     assert mended("five minute timer for the rice", "set_timer", minutes=5, label="rice")[1]["label"] == "rice"
