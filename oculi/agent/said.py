@@ -110,7 +110,8 @@ _STATE_ASKED = re.compile(r"^(?:is|are|was|were|did i leave|have i left|does|do)
 _NUMBER_SAID = (r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
                 r"fifteen|sixteen|seventeen|eighteen|nineteen|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|"
                 r"ninety)(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?)")
-_DURATION_SAID = re.compile(rf"\b{_NUMBER_SAID}(?: and a half)?[ -](?:seconds?|minutes?|hours?)(?: and a half)?\b")
+_HALF = r" and a half"  # "nine and a half minutes", "a second and a half"
+_DURATION_SAID = re.compile(rf"\b{_NUMBER_SAID}(?:{_HALF})?[ -](?:seconds?|minutes?|hours?)(?:{_HALF})?\b")
 # A clock time said in a request ("at twenty past seven", "by six thirty pm", "at nine in the
 # evening") and the part of the day said with it ("tonight", "tomorrow morning").
 _CLOCK_NUMBER = (r"(?:\d{1,2}(?::\d{2})?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -123,7 +124,7 @@ _CLOCK_SAID = re.compile(
 _PART_OF_DAY = re.compile(r"\b(?:tonight|today|tomorrow(?: morning| afternoon| evening| night)?|"
                           r"this (?:morning|afternoon|evening))\b")
 # A delay said ("in twelve minutes", "in two and a half hours", "in half an hour").
-_DELAY_SAID = re.compile(rf"\bin (?P<d>(?:a )?half an hour|an? hour and a half|{_NUMBER_SAID}(?: and a half)?"
+_DELAY_SAID = re.compile(rf"\bin (?P<d>(?:a )?half an hour|an? hour{_HALF}|{_NUMBER_SAID}(?:{_HALF})?"
                          rf" (?:hours?|minutes?|mins?|seconds?)(?: and {_NUMBER_SAID} (?:minutes?|mins?))?)\b")
 # Two moments far apart to compare spoken times at (any two would do: a time that resolves
 # alike at both means the same moment).
@@ -411,22 +412,22 @@ def _when_as_said(args: dict[str, Any], said: str) -> dict[str, Any]:
     11:20 became 12:05) or drops a part of the day ("tonight at twenty past ten" became
     tomorrow morning). The tool resolves the wearer's words against the real clock."""
     phrase = when_said(said)
-    given = str(args.get("when") or "")
     if phrase is None:
         return args
+    given = str(args.get("when") or "")
+    meant = [resolve_when(phrase, now) for now in _PROBE_NOWS]  # when_said checked they resolve
     try:
-        if all(resolve_when(given, now) == resolve_when(phrase, now) for now in _PROBE_NOWS):
+        if [resolve_when(given, now) for now in _PROBE_NOWS] == meant:
             return args
     except OculiError:
         pass
     clock = re.search(r"\b(\d{1,2}):(\d{2})\b", given)
+    # a bare hour ("at ten") is either half of the day: the model's choice of a half (and of
+    # the date, "2031-05-07 10:00") stands when its hour is the one said
     if clock and not re.search(r"\b(?:in|am|pm|a\.m\.|p\.m\.|noon|midnight|morning|afternoon|evening|night|"
-                               r"tonight|today|tomorrow)\b", phrase) and not day_said(said):
-        # a bare hour ("at ten") is either half of the day: the model's choice of a
-        # half (and of the date, "2031-05-07 10:00") stands when its hour is the one said
-        at = resolve_when(phrase, _PROBE_NOWS[0])
-        if (int(clock[1]) % 12, int(clock[2])) == (at.hour % 12, at.minute):
-            return args
+                               r"tonight|today|tomorrow)\b", phrase) and not day_said(said) \
+            and (int(clock[1]) % 12, int(clock[2])) == (meant[0].hour % 12, meant[0].minute):
+        return args
     return {**args, "when": phrase}
 
 

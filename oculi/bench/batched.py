@@ -53,7 +53,7 @@ def agreement(model_path: Path, *, slots: int = 4, threads: int = 2, max_tokens:
     engine = BatchedEngine(model_path, slots=slots, threads=threads, context_tokens=context_tokens,
                            invariant=invariant)
     alone = [ask(engine, p) for p in PROMPTS]
-    engine.steps, engine.decode_seconds, engine.sample_seconds = 0, 0.0, 0.0
+    before = (engine.steps, engine.decode_seconds, engine.sample_seconds)  # the one-at-a-time part
     together: dict[int, str] = {}
     t0 = time.perf_counter()
     workers = [threading.Thread(target=lambda i=i: together.__setitem__(i, ask(engine, PROMPTS[i])))
@@ -62,9 +62,9 @@ def agreement(model_path: Path, *, slots: int = 4, threads: int = 2, max_tokens:
         t.start()
     for t in workers:
         t.join()
-    timing = {"seconds": round(time.perf_counter() - t0, 2), "decode_calls": engine.steps,
-              "decode_s": round(engine.decode_seconds, 2),
-              "per_sequence_s": round(engine.sample_seconds, 2)}
+    timing = {"seconds": round(time.perf_counter() - t0, 2), "decode_calls": engine.steps - before[0],
+              "decode_s": round(engine.decode_seconds - before[1], 2),
+              "per_sequence_s": round(engine.sample_seconds - before[2], 2)}
     engine.close()
     batched = [together[i] for i in range(len(PROMPTS))]
     diffs = _differences(alone, batched)
